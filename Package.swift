@@ -1,0 +1,104 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Spool",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Spool", targets: ["Spool"]),
+        .executable(name: "spoolctl", targets: ["spoolctl"]),
+        .executable(name: "spool-bench", targets: ["spool-bench"]),
+        .executable(name: "spool-torture", targets: ["spool-torture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C bindings: system libraries and non-variadic shims.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(
+            name: "CZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+
+        // The outbox over SQLite: no network.
+        .target(
+            name: "SpoolStorage",
+            dependencies: [
+                "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // JSON parsing, BigQuery schemas and the row validator: pure, no I/O beyond reading schema files.
+        .target(name: "SpoolSchema"),
+        // BigQuery REST over libcurl: no database.
+        .target(
+            name: "BigQueryREST",
+            dependencies: [
+                "CCurl",
+                "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // The public library: ties storage, schemas and REST together.
+        .target(
+            name: "Spool",
+            dependencies: [
+                "SpoolStorage",
+                "SpoolSchema",
+                "BigQueryREST",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "spoolctl",
+            dependencies: [
+                "Spool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "spool-bench",
+            dependencies: ["Spool", "SpoolStorage", "CSQLite"]
+        ),
+        // Appends at a steady rate and prints each acknowledged id: the child process of crash and soak tests.
+        .executableTarget(
+            name: "spool-torture",
+            dependencies: ["Spool"]
+        ),
+
+        // Loopback HTTP server, BigQuery stub, fault proxy, emulator access: shared by the test targets.
+        .target(
+            name: "SpoolTestSupport",
+            dependencies: [
+                "CZlib",
+                "SpoolSchema",
+                "BigQueryREST",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/SpoolTestSupport"
+        ),
+        .testTarget(name: "SpoolStorageTests", dependencies: ["SpoolStorage", "CSQLite"]),
+        .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema"]),
+        .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+
+extension BigQueryClient {
+    /// Runs `sql` with `jobs.query` and reads every page of the result (`getQueryResults`), waiting for the
+    /// job while it is not complete, up to `timeout` in all.
+    public func query(
+        _ sql: String, useLegacySql: Bool = false, timeout: Duration = .seconds(60)
+    ) throws(BigQueryError) -> QueryResult {
+        let operation = "jobs.query"
+        let projectPath = try projectPath().get(operation)
+        let deadline = ContinuousClock.now + timeout
+        var body: [UInt8] = []
+        JSONText.append(#"{"query":"#, to: &body)
+        JSONText.appendString(sql, to: &body)
+        JSONText.append(#","useLegacySql":"#, to: &body)
+        JSONText.append(useLegacySql ? "true" : "false", to: &body)
+        body.append(contentsOf: #","timeoutMs":\#(Self.milliseconds(min(timeout, Self.longestServerWait)))}"#.utf8)
+
+        var page = try queryPage(execute(.post, path: projectPath + "/queries", jsonBody: body).get(operation), operation)
+        var result = QueryResult(fieldNames: page.fieldNames, rows: page.rows, jobID: page.jobID)
+        while !page.jobComplete || page.pageToken != nil {
+            guard let jobID = page.jobID else {
+                throw BigQueryError(
+                    operation: operation,
+                    failure: RequestFailure(kind: .garbage, message: "an incomplete query answer has no jobReference")
+                )
+            }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else {
+                throw BigQueryError(
+                    operation: operation,
+                    failure: RequestFailure(kind: .transport, message: "the query did not finish within \(timeout)")
+                )
+            }
+            var query = "?timeoutMs=\(Self.milliseconds(min(remaining, Self.longestServerWait)))"
+            if let location = page.location {
+                query += "&location=\(PercentEncoding.encode(location))"
+            }
+            if let pageToken = page.pageToken {
+                query += "&pageToken=\(PercentEncoding.encode(pageToken))"
+            }
+            let path = projectPath + "/queries/\(PercentEncoding.encode(jobID))" + query
+            let wasComplete = page.jobComplete
+            page = try queryPage(execute(.get, path: path).get("jobs.getQueryResults"), "jobs.getQueryResults")
+            if result.fieldNames.isEmpty {
+                result.fieldNames = page.fieldNames
+            }
+            // Rows that came with an incomplete answer are none; every later page adds its rows.
+            result.rows.append(contentsOf: page.rows)
+            if !wasComplete && page.jobComplete {
+                logger.trace("query job complete", metadata: ["bigquery.job": "\(jobID)"])
+            }
+        }
+        return result
+    }
+
+    private struct QueryPage {
+        var jobComplete: Bool
+        var jobID: String?
+        var location: String?
+        var pageToken: String?
+        var fieldNames: [String]
+        var rows: [[String?]]
+    }
+
+    private func queryPage(_ response: HTTPResponse, _ operation: String) throws(BigQueryError) -> QueryPage {
+        func garbage() -> BigQueryError {
+            BigQueryError(operation: operation, failure: .garbage(response, expected: "a query response"))
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
+            throw garbage()
+        }
+        let reference = object["jobReference"] as? [String: Any]
+        let complete = (object["jobComplete"] as? Bool) ?? ((object["jobComplete"] as? NSNumber)?.boolValue ?? true)
+        let fields = ((object["schema"] as? [String: Any])?["fields"] as? [Any]) ?? []
+        let names = fields.compactMap { ($0 as? [String: Any])?["name"] as? String }
+        var rows: [[String?]] = []
+        if let rawRows = object["rows"] {
+            guard let rawRows = rawRows as? [Any] else { throw garbage() }
+            rows.reserveCapacity(rawRows.count)
+            for rawRow in rawRows {
+                guard let cells = (rawRow as? [String: Any])?["f"] as? [Any] else { throw garbage() }
+                rows.append(cells.map { Self.text(of: ($0 as? [String: Any])?["v"]) })
+            }
+        }
+        let token = object["pageToken"] as? String
+        return QueryPage(
+            jobComplete: complete,
+            jobID: reference?["jobId"] as? String,
+            location: reference?["location"] as? String,
+            pageToken: token?.isEmpty == false ? token : nil,
+            fieldNames: names,
+            rows: rows
+        )
+    }
+
+    private static func text(of value: Any?) -> String? {
+        switch value {
+        case nil, is NSNull: return nil
+        case let string as String: return string
+        case let number as NSNumber: return number.stringValue
+        case let nested?:
+            guard JSONSerialization.isValidJSONObject(nested),
+                let data = try? JSONSerialization.data(withJSONObject: nested, options: [.sortedKeys])
+            else { return "\(nested)" }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    /// How long one call lets BigQuery hold the answer while the job runs: well inside the HTTP timeout,
+    /// so a long query is waited for by polling rather than by one request that the client would time out.
+    private static let longestServerWait: Duration = .seconds(10)
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// A table's time partitioning as BigQuery describes it.
+public struct TimePartitioning: Sendable, Equatable {
+    /// `DAY`, `HOUR`, `MONTH` or `YEAR`.
+    public var type: String
+    /// The partitioning column; nil for ingestion-time partitioning.
+    public var field: String?
+    public var expirationMs: Int64?
+
+    public init(type: String = "DAY", field: String? = nil, expirationMs: Int64? = nil) {
+        self.type = type
+        self.field = field
+        self.expirationMs = expirationMs
+    }
+}
+
+/// What `tables.get` tells about a table.
+public struct TableResource: Sendable {
+    public var projectID: String
+    public var datasetID: String
+    public var tableID: String
+    /// The `schema` object, `{"fields":[…]}`, as JSON text.
+    public var schema: Data
+    public var timePartitioning: TimePartitioning?
+    /// Clustering columns, in order.
+    public var clustering: [String]?
+    /// `TABLE`, `VIEW`, `EXTERNAL` …
+    public var type: String?
+    public var location: String?
+
+    public init(
+        projectID: String, datasetID: String, tableID: String, schema: Data,
+        timePartitioning: TimePartitioning? = nil, clustering: [String]? = nil, type: String? = nil,
+        location: String? = nil
+    ) {
+        self.projectID = projectID
+        self.datasetID = datasetID
+        self.tableID = tableID
+        self.schema = schema
+        self.timePartitioning = timePartitioning
+        self.clustering = clustering
+        self.type = type
+        self.location = location
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Exchanges a grant for an access token at an OAuth 2 token endpoint (or the metadata server) and reads the
+/// answer `{"access_token": …, "expires_in": …, "token_type": "Bearer"}`.
+package enum OAuthTokenEndpoint {
+    /// POSTs `form` to `url`. `source` names the credentials in errors.
+    package static func requestToken(
+        url: String, form: [(String, String)], http: HTTPClient, now: Date, source: String
+    ) throws(CredentialsError) -> AccessToken {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        headers.add(name: "Accept", value: "application/json")
+        let request = HTTPRequest(method: .post, url: url, headers: headers, body: PercentEncoding.formBody(form))
+        return try exchange(request, http: http, now: now, source: source)
+    }
+
+    /// Sends a prepared token request and reads the token from the answer.
+    package static func exchange(
+        _ request: HTTPRequest, http: HTTPClient, now: Date, source: String
+    ) throws(CredentialsError) -> AccessToken {
+        let response: HTTPResponse
+        do {
+            response = try http.send(request)
+        } catch {
+            throw CredentialsError(
+                .transport, "token endpoint \(request.url) for \(source) could not be reached: \(error)",
+                transportError: error
+            )
+        }
+        guard response.isSuccess else {
+            throw rejection(response, url: request.url, source: source)
+        }
+        let parsed = try? JSONSerialization.jsonObject(with: Data(response.body))
+        guard let object = parsed as? [String: Any],
+            let token = object["access_token"] as? String, !token.isEmpty
+        else {
+            throw CredentialsError(
+                .invalidTokenResponse,
+                "token endpoint \(request.url) for \(source) answered HTTP \(response.status) without an access_token"
+            )
+        }
+        let lifetime = (object["expires_in"] as? NSNumber)?.doubleValue
+            ?? (object["expires_in"] as? String).flatMap(Double.init)
+            ?? 3600
+        return AccessToken(value: token, expiresAt: now.addingTimeInterval(lifetime))
+    }
+
+    /// An error that quotes Google's `error` code and description: they never contain the grant.
+    private static func rejection(_ response: HTTPResponse, url: String, source: String) -> CredentialsError {
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        var oauthError: String?
+        var description: String?
+        if let error = object?["error"] as? String {
+            oauthError = error
+            description = object?["error_description"] as? String
+        } else if let error = object?["error"] as? [String: Any] {
+            // Google APIs' error shape, which some token endpoints use too.
+            oauthError = ((error["errors"] as? [[String: Any]])?.first?["reason"] as? String) ?? (error["status"] as? String)
+            description = error["message"] as? String
+        }
+        var message = "token endpoint \(url) for \(source) answered HTTP \(response.status)"
+        if let oauthError {
+            message += " \(oauthError)"
+        }
+        if let description, !description.isEmpty {
+            message += ": \(description.prefix(300))"
+        }
+        return CredentialsError(.tokenEndpointRejected, message, httpStatus: response.status, oauthError: oauthError)
+    }
+}

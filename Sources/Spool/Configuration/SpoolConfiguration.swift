@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import SpoolSchema
+import SpoolStorage
+
+extension Spool {
+    /// How commits reach the disk.
+    public enum Durability: String, Sendable, Codable {
+        /// WAL with `synchronous=NORMAL`: an appended event survives a crash of the process (kill -9, a panic), not a
+        /// power loss or kernel crash, which may lose the last commits. ~11 µs per append. The default.
+        case normal
+        /// WAL with `synchronous=FULL`: every append is fsynced; survives power loss. ~10× slower per append.
+        case full
+    }
+
+    /// How a spool file is opened. Every field has a default.
+    public struct Configuration: Sendable {
+        public var durability: Durability = .normal
+        /// A cap on pending (undelivered) rows; nil for none.
+        public var maxPendingRows: Int?
+        /// A cap on pending payload bytes; nil for none.
+        public var maxPendingBytes: Int64?
+        /// What `append` does when a cap is reached.
+        public var capPolicy: CapPolicy = .reject
+        /// The largest row `append` accepts (BigQuery's own limit is 10 MB per row).
+        public var maxRowBytes: Int = 10_000_000
+        /// A hard limit on the database file's size; appends past it fail with `.diskFull`. nil for none.
+        public var maxDatabaseBytes: Int64?
+        /// How long a statement waits for another connection's lock.
+        public var busyTimeout: Duration = .seconds(5)
+        /// The background checkpointer runs once the WAL holds this many 4 KiB pages.
+        public var checkpointPages: Int = 1000
+        /// The WAL's upper bound in pages: past it, the committing connection checkpoints itself.
+        public var walMaxPages: Int = 16_384
+        /// Table schemas by event table name, for strict mode and for the uploader's local validation.
+        public var schemas: [String: TableSchema] = [:]
+        /// Validate every row in `append` against its table's schema and throw the verdict (development and tests).
+        public var strictSchemas: Bool = false
+        /// BigQuery's ignoreUnknownValues: unknown fields are dropped instead of invalidating the row.
+        public var ignoreUnknownValues: Bool = false
+        /// Open for reading only (status tools).
+        public var readOnly: Bool = false
+        /// Where the library logs (at info or lower). nil: it stays silent. Spool never creates or bootstraps a logger.
+        public var logger: Logger?
+        /// Metric labels start with this (`spool_appended_total`, …).
+        public var metricsLabelPrefix: String = "spool"
+        /// The wall clock, injectable for tests. Unix milliseconds.
+        public var now: @Sendable () -> Int64 = WallClock.nowMillis
+
+        public init() {}
+
+        func validate() throws(SpoolError) {
+            if let rows = maxPendingRows, rows < 1 {
+                throw SpoolError(.invalidConfiguration, "maxPendingRows must be at least 1 (got \(rows))")
+            }
+            if let bytes = maxPendingBytes, bytes < 1 {
+                throw SpoolError(.invalidConfiguration, "maxPendingBytes must be at least 1 (got \(bytes))")
+            }
+            guard maxRowBytes >= 2 else {
+                throw SpoolError(.invalidConfiguration, "maxRowBytes must be at least 2 (got \(maxRowBytes))")
+            }
+            guard checkpointPages >= 1, walMaxPages >= checkpointPages, walMaxPages <= Int(Int32.max) else {
+                throw SpoolError(.invalidConfiguration, "need 1 ≤ checkpointPages ≤ walMaxPages (got \(checkpointPages) and \(walMaxPages))")
+            }
+        }
+    }
+}

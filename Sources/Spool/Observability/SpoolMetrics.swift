@@ -1,0 +1,95 @@
+import Metrics
+import Synchronization
+
+/// Spool's metrics through swift-metrics. Metric objects are created once per label and dimension set and reused;
+/// the application bootstraps the backend (Spool never does).
+final class SpoolMetrics: Sendable {
+    private let prefix: String
+    private let appendLatency: Timer
+    private let uploadLatency: Timer
+    private let batchRows: Recorder
+    private let perTable = Mutex<[String: TableMetrics]>([:])
+    private let deadLetterCounters = Mutex<[String: Counter]>([:])
+
+    /// The metrics of one event table, created on its first use.
+    struct TableMetrics: Sendable {
+        let appended: Counter
+        let dropped: Counter
+        let delivered: Counter
+        let retried: Counter
+        let pendingRows: Gauge
+        let oldestPendingAgeSeconds: Gauge
+    }
+
+    init(labelPrefix: String) {
+        prefix = labelPrefix
+        appendLatency = Timer(label: "\(labelPrefix)_append_duration")
+        uploadLatency = Timer(label: "\(labelPrefix)_upload_duration")
+        batchRows = Recorder(label: "\(labelPrefix)_batch_rows")
+    }
+
+    func table(_ name: String) -> TableMetrics {
+        perTable.withLock { tables in
+            if let existing = tables[name] { return existing }
+            let dimensions = [("table", name)]
+            let metrics = TableMetrics(
+                appended: Counter(label: "\(prefix)_appended_total", dimensions: dimensions),
+                dropped: Counter(label: "\(prefix)_dropped_total", dimensions: dimensions),
+                delivered: Counter(label: "\(prefix)_delivered_total", dimensions: dimensions),
+                retried: Counter(label: "\(prefix)_retried_total", dimensions: dimensions),
+                pendingRows: Gauge(label: "\(prefix)_pending_rows", dimensions: dimensions),
+                oldestPendingAgeSeconds: Gauge(label: "\(prefix)_oldest_pending_age_seconds", dimensions: dimensions)
+            )
+            tables[name] = metrics
+            return metrics
+        }
+    }
+
+    func appended(table name: String, evicted: Int, duration: Duration) {
+        let metrics = table(name)
+        metrics.appended.increment()
+        if evicted > 0 {
+            metrics.dropped.increment(by: evicted)
+        }
+        appendLatency.recordNanoseconds(duration.nanoseconds)
+    }
+
+    func uploaded(table name: String, rows: Int, duration: Duration) {
+        uploadLatency.recordNanoseconds(duration.nanoseconds)
+        batchRows.record(rows)
+    }
+
+    func delivered(table name: String, rows: Int) {
+        guard rows > 0 else { return }
+        table(name).delivered.increment(by: rows)
+    }
+
+    func retried(table name: String, rows: Int) {
+        guard rows > 0 else { return }
+        table(name).retried.increment(by: rows)
+    }
+
+    func deadLettered(table name: String, reason: String) {
+        let counter = deadLetterCounters.withLock { counters in
+            let key = name + "\u{0}" + reason
+            if let existing = counters[key] { return existing }
+            let counter = Counter(label: "\(prefix)_dead_lettered_total", dimensions: [("table", name), ("reason", reason)])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    func pending(table name: String, rows: Int, oldestAgeSeconds: Double) {
+        let metrics = table(name)
+        metrics.pendingRows.record(rows)
+        metrics.oldestPendingAgeSeconds.record(oldestAgeSeconds)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

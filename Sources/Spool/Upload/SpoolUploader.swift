@@ -1,0 +1,260 @@
+import BigQueryREST
+import Dispatch
+import Foundation
+import Logging
+import ServiceLifecycle
+import SpoolStorage
+import Synchronization
+
+/// Drains a spool to BigQuery in the background.
+///
+/// A swift-service-lifecycle `Service`: add it to a `ServiceGroup`, and on graceful shutdown it makes a last drain
+/// attempt bounded by `shutdownDrainTimeout`. Without ServiceLifecycle, run `run()` in a task and call
+/// `triggerGracefulShutdown()` (or cancel the task to stop at once).
+///
+/// Blocking work — libcurl transfers and SQLite transactions — runs on a thread of the uploader's own, never on the
+/// cooperative pool. Only one uploader drains a spool file at a time (a lease in the file), so several processes
+/// may append to one file. Failures never escape to the host: they are retried, logged and shown in status.
+public final class SpoolUploader: Service, Sendable {
+    public let spool: Spool
+    public let destination: Destination
+    public let configuration: UploaderConfiguration
+    private let credentials: any AccessTokenProvider
+    private let logger: Logger
+    private let control = Mutex(Control())
+    private let wakeUp = DispatchSemaphore(value: 0)
+
+    private struct Control {
+        var stopRequested = false
+        /// Unix ms; set by a graceful shutdown, which drains until then.
+        var drainDeadline: Int64?
+        var running = false
+    }
+
+    /// - Throws: `SpoolError.invalidConfiguration` for an invalid destination or an unusable credentials file —
+    ///   at start-up, where a typo is easy to see.
+    public init(spool: Spool, destination: Destination, configuration: UploaderConfiguration = UploaderConfiguration()) throws(SpoolError) {
+        try destination.validate()
+        guard configuration.batchRows >= 1, configuration.batchRows <= 50_000, configuration.batchBytes >= 1 else {
+            throw SpoolError(.invalidConfiguration, "batchRows must be 1…50,000 and batchBytes positive (got \(configuration.batchRows), \(configuration.batchBytes))")
+        }
+        self.spool = spool
+        self.destination = destination
+        self.configuration = configuration
+        self.logger = configuration.logger ?? spool.configuration.logger ?? Logger(label: "spool", factory: { _ in SwiftLogNoOpLogHandler() })
+        do {
+            switch configuration.credentials {
+            case .automatic: credentials = try CredentialsDiscovery.discover(endpoint: destination.endpoint)
+            case .none: credentials = NoCredentials()
+            case .file(let path): credentials = try CredentialsDiscovery.fromFile(path: path)
+            case .provider(let provider): credentials = provider
+            }
+        } catch {
+            throw SpoolError(.invalidConfiguration, "BigQuery credentials: \(error)")
+        }
+    }
+
+    /// Where access tokens come from, for diagnostics (never a secret).
+    public var credentialsDescription: String { credentials.sourceDescription }
+
+    // MARK: Running as a service
+
+    /// Drains until a graceful shutdown (then drains for at most `shutdownDrainTimeout`) or cancellation.
+    public func run() async throws {
+        let alreadyRunning = control.withLock { control in
+            defer { control.running = true }
+            return control.running
+        }
+        guard !alreadyRunning else {
+            throw SpoolError(.invalidConfiguration, "this uploader is already running")
+        }
+        defer { control.withLock { $0 = Control() } }
+        try? spool.outbox.setSetting(DestinationSetting.key, to: DestinationSetting.encode(destination))
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let thread = Thread { [self] in
+                        runLoop()
+                        continuation.resume()
+                    }
+                    thread.name = "spool-uploader"
+                    thread.start()
+                }
+            } onCancel: {
+                self.stop(drainFor: nil)
+            }
+        } onGracefulShutdown: {
+            self.triggerGracefulShutdown()
+        }
+    }
+
+    /// Asks a running uploader to make a last drain attempt (bounded by `shutdownDrainTimeout`) and return.
+    public func triggerGracefulShutdown() {
+        stop(drainFor: configuration.shutdownDrainTimeout)
+    }
+
+    /// Wakes the uploader now rather than at its next poll (e.g. after a burst of appends).
+    public func wake() {
+        wakeUp.signal()
+    }
+
+    private func stop(drainFor timeout: Duration?) {
+        control.withLock { control in
+            control.stopRequested = true
+            if let timeout {
+                control.drainDeadline = configuration.now() + timeout.inMilliseconds
+            }
+        }
+        wakeUp.signal()
+    }
+
+    private var stopState: (stop: Bool, deadline: Int64?) {
+        control.withLock { ($0.stopRequested, $0.drainDeadline) }
+    }
+
+    private func runLoop() {
+        let lease = LeaseHolder(outbox: spool.outbox, duration: configuration.leaseDuration, now: configuration.now)
+        let engine = makeEngine()
+        engine.shouldContinue = { [self] in
+            let state = stopState
+            let leased = (try? lease.hold()) ?? false
+            return leased && (!state.stop || state.deadline != nil)
+        }
+        logger.info("spool uploader started", metadata: ["spool.holder": "\(lease.holder)", "spool.endpoint": "\(destination.endpoint)"])
+        defer {
+            lease.release()
+            logger.info("spool uploader stopped", metadata: ["spool.holder": "\(lease.holder)"])
+        }
+        var announcedWait = false
+        while true {
+            let state = stopState
+            if state.stop {
+                if let deadline = state.deadline, (try? lease.hold()) == true {
+                    _ = try? engine.pass(until: deadline)
+                }
+                return
+            }
+            var sleep = configuration.pollInterval
+            do {
+                if try lease.hold() {
+                    announcedWait = false
+                    let report = try engine.pass()
+                    if let due = report.nextDueAt {
+                        sleep = min(sleep, .milliseconds(max(due - configuration.now(), 10)))
+                    }
+                } else if !announcedWait, let other = lease.lastRefusal {
+                    announcedWait = true
+                    logger.info("another uploader holds the spool's lease; waiting", metadata: ["spool.lease_holder": "\(other.holder)"])
+                }
+            } catch {
+                logger.warning("spool uploader pass failed; retrying", metadata: ["spool.error": "\(error.message)"])
+                sleep = configuration.initialBackoff
+            }
+            _ = wakeUp.wait(timeout: .now() + .milliseconds(Int(max(sleep.inMilliseconds, 1))))
+        }
+    }
+
+    private func makeEngine() -> DeliveryEngine {
+        let http = HTTPClient.Configuration(connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout)
+        let client = BigQueryClient(
+            endpoint: destination.endpoint, project: destination.project, credentials: credentials, http: http,
+            compressRequests: configuration.compressRequests, logger: logger
+        )
+        return DeliveryEngine(spool: spool, client: client, destination: destination, configuration: configuration, logger: logger)
+    }
+
+    // MARK: Draining on demand
+
+    /// What `drain` should do when another uploader holds the lease.
+    public enum LeasePolicy: Sendable {
+        /// Fail at once with `DrainOutcome.leaseHeld`.
+        case refuse
+        /// Wait for the lease (until the timeout).
+        case wait
+    }
+
+    /// How an on-demand drain ended.
+    public struct DrainOutcome: Sendable {
+        public var report: DeliveryReport
+        /// Pending rows left when it returned.
+        public var remainingRows: Int
+        /// Set when another uploader held the lease and the policy was `.refuse` (or waiting timed out).
+        public var leaseHeldBy: UploaderLease?
+        public var timedOut: Bool
+        public var stopped: Bool
+    }
+
+    /// Uploads everything pending now on the calling thread, through the same code as the background uploader,
+    /// until the outbox is empty, nothing more can be sent before `timeout`, or `shouldStop` says so (checked
+    /// between batches: a batch in flight is always finished and applied). For `spoolctl drain` and tests.
+    public func drain(
+        timeout: Duration? = nil,
+        tables: Set<String>? = nil,
+        leasePolicy: LeasePolicy = .refuse,
+        shouldStop: @escaping () -> Bool = { false },
+        progress: @escaping (_ table: String, _ batch: DeliveryReport) -> Void = { _, _ in }
+    ) throws(SpoolError) -> DrainOutcome {
+        let deadline = timeout.map { configuration.now() + $0.inMilliseconds }
+        let lease = LeaseHolder(outbox: spool.outbox, duration: configuration.leaseDuration, now: configuration.now)
+        defer { lease.release() }
+        try? spool.outbox.setSetting(DestinationSetting.key, to: DestinationSetting.encode(destination))
+        var outcome = DrainOutcome(report: DeliveryReport(), remainingRows: 0, leaseHeldBy: nil, timedOut: false, stopped: false)
+
+        while try !lease.hold() {
+            if leasePolicy == .refuse || shouldStop() || (deadline.map { configuration.now() >= $0 } ?? false) {
+                outcome.leaseHeldBy = lease.lastRefusal
+                outcome.remainingRows = try spool.status().pendingRows
+                return outcome
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+
+        let engine = makeEngine()
+        engine.shouldContinue = { (!shouldStop()) && ((try? lease.hold()) ?? false) }
+        engine.onBatch = progress
+        while true {
+            let report = try engine.pass(until: deadline, only: tables)
+            outcome.report.add(report)
+            if shouldStop() {
+                outcome.stopped = true
+                break
+            }
+            if let deadline, configuration.now() >= deadline {
+                outcome.timedOut = true
+                break
+            }
+            // Nothing due now. Wait for the earliest retry when it comes before the deadline — without a deadline,
+            // only for an ordinary backoff, not for a paused table or an exhausted quota.
+            guard let due = report.nextDueAt else { break }
+            let wait = due - configuration.now()
+            if let deadline {
+                guard due < deadline else { break }
+            } else {
+                guard wait <= configuration.maxBackoff.inMilliseconds else { break }
+            }
+            var waited: Int64 = 0
+            while waited < wait && !shouldStop() {
+                Thread.sleep(forTimeInterval: 0.05)
+                waited += 50
+            }
+        }
+        let status = try spool.status()
+        outcome.remainingRows = status.tables.filter { tables?.contains($0.table) ?? true }.reduce(0) { $0 + $1.pendingRows }
+        return outcome
+    }
+}
+
+/// The destination as recorded in the spool file's settings, so `spoolctl` can drain with credentials only.
+package enum DestinationSetting {
+    package static let key = "destination"
+
+    package static func encode(_ destination: Destination) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(destination)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    package static func decode(_ text: String) -> Destination? {
+        try? JSONDecoder().decode(Destination.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,54 @@
+import BigQueryREST
+import Logging
+
+/// How the uploader batches, retries and behaves. Every field has a default that suits BigQuery.
+public struct UploaderConfiguration: Sendable {
+    /// Rows per insertAll request (BigQuery recommends 500; its hard limit is 50,000).
+    public var batchRows: Int = 500
+    /// Payload bytes per request; BigQuery refuses requests over 10 MB.
+    public var batchBytes: Int = 5_000_000
+    public var connectTimeout: Duration = .seconds(10)
+    /// The whole request, upload and answer included.
+    public var requestTimeout: Duration = .seconds(60)
+    /// Backoff after a failed request: full jitter between `initialBackoff` and a ceiling that doubles per
+    /// consecutive failure up to `maxBackoff`. Retry-After raises the wait, never lowers it.
+    public var initialBackoff: Duration = .seconds(1)
+    public var maxBackoff: Duration = .seconds(32)
+    /// The wait after `quotaExceeded` (BigQuery's quotas refill slowly).
+    public var quotaBackoff: Duration = .seconds(600)
+    /// How long a paused table (access denied, table not found) waits before the uploader tries it again.
+    public var pauseRecheckInterval: Duration = .seconds(300)
+    /// Rows older than this are dead-lettered with reason `expired` instead of being sent; nil keeps them forever.
+    public var maxRowAge: Duration?
+    /// How often an idle uploader looks for new rows.
+    public var pollInterval: Duration = .milliseconds(500)
+    /// The uploader lease's lifetime; the holder renews it every third of that.
+    public var leaseDuration: Duration = .seconds(30)
+    /// On graceful shutdown, how long the last drain may take.
+    public var shutdownDrainTimeout: Duration = .seconds(5)
+    /// gzip request bodies.
+    public var compressRequests: Bool = true
+    /// How many times a lone row must get HTTP 500 while the rest of its batch was accepted before it is
+    /// dead-lettered as the batch's poison.
+    public var poisonStrikes: Int = 3
+    /// Where access tokens come from.
+    public var credentials: CredentialsChoice = .automatic
+    /// Where the uploader logs (info and lower). nil: silent.
+    public var logger: Logger?
+    /// Wall clock in Unix milliseconds, injectable for tests.
+    public var now: @Sendable () -> Int64 = WallClock.nowMillis
+
+    public init() {}
+
+    /// Where the uploader's access tokens come from.
+    public enum CredentialsChoice: Sendable {
+        /// Google's Application Default Credentials order; none for a loopback http endpoint (an emulator).
+        case automatic
+        /// No Authorization header (an emulator or a proxy that adds its own).
+        case none
+        /// A service account key or gcloud authorized_user file.
+        case file(String)
+        /// A provider of your own.
+        case provider(any AccessTokenProvider)
+    }
+}

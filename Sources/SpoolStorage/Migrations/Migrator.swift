@@ -1,0 +1,42 @@
+/// Brings a spool file to the latest schema: each pending migration and its `user_version` bookkeeping commit
+/// together in one IMMEDIATE transaction (as GRDB's DatabaseMigrator does), so a crash leaves a whole version.
+package enum Migrator {
+    /// The schema version this build writes and reads.
+    package static var latestVersion: Int64 { Migration.embedded.last?.version ?? 0 }
+
+    /// Applies every migration above the file's version. Processes opening one file at once are safe: the version is
+    /// re-read inside the write lock, so each migration runs exactly once.
+    static func migrate(_ database: Database, path: String, migrations: [Migration] = Migration.embedded) throws(SpoolError) {
+        let latest = migrations.last?.version ?? 0
+        guard try database.integer("PRAGMA user_version") < latest else { return }
+        try database.immediateTransaction { (database: Database) throws(SpoolError) in
+            let current = try database.integer("PRAGMA user_version")
+            if current > latest {
+                throw newerVersion(path: path, found: current, supported: latest)
+            }
+            for migration in migrations where migration.version > current {
+                do throws(SpoolError) {
+                    try database.execute(migration.sql)
+                } catch {
+                    throw SpoolError(error.code, "migration \(migration.name) failed on \(path): \(error.message)", sqliteCode: error.sqliteCode)
+                }
+                try database.execute("PRAGMA user_version = \(migration.version)")
+            }
+        }
+    }
+
+    /// For read-only opens: the file must already be at exactly this build's version.
+    static func requireCurrent(_ database: Database, path: String) throws(SpoolError) {
+        let version = try database.integer("PRAGMA user_version")
+        if version > latestVersion {
+            throw newerVersion(path: path, found: version, supported: latestVersion)
+        }
+        if version < latestVersion {
+            throw SpoolError(.olderVersion, "the spool at \(path) is at schema version \(version) and needs migrations up to \(latestVersion); open it read-write once (for example with the API process or `spoolctl drain`) to upgrade it")
+        }
+    }
+
+    static func newerVersion(path: String, found: Int64, supported: Int64) -> SpoolError {
+        SpoolError(.newerVersion, "the spool at \(path) is at schema version \(found), written by a newer Spool; this version understands up to \(supported). The file was left untouched: upgrade Spool to read it")
+    }
+}

@@ -1,0 +1,591 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// What to do when the pending-data cap is reached.
+public enum CapPolicy: String, Sendable, Codable {
+    /// `append` throws `.spoolFull`; nothing is written.
+    case reject
+    /// The oldest pending rows are evicted (and counted per table in status) to make room.
+    case dropOldest
+}
+
+/// The durable outbox in one SQLite file: appends on one connection, the uploader's and tools' work on another,
+/// and WAL checkpoints on a third, in a thread of their own.
+package final class Outbox: Sendable {
+    package struct Options: Sendable {
+        package var access: SQLiteConnection.Access = .readWrite
+        package var synchronous: SQLiteConnection.Synchronous = .normal
+        package var busyTimeout: Duration = .seconds(5)
+        package var maxPendingRows: Int64?
+        package var maxPendingBytes: Int64?
+        package var capPolicy: CapPolicy = .reject
+        /// A hard limit on the database file (rounded down to whole pages).
+        package var maxDatabaseBytes: Int64?
+        /// The background checkpointer wakes once the WAL holds this many pages (4 KiB each).
+        package var checkpointPages: Int32 = 1000
+        /// Past this many WAL pages the committing connection checkpoints itself: the WAL's upper bound.
+        package var walHardLimitPages: Int32 = 16_384
+        package var checkpointInterval: Duration = .seconds(1)
+        package var logger: Logger?
+
+        package init() {}
+    }
+
+    package let path: String
+    private let options: Options
+    private let appender: SQLiteConnection?
+    private let worker: SQLiteConnection
+    private let checkpointer: Checkpointer?
+    private let logger: Logger
+
+    package init(path: String, options: Options) throws(SpoolError) {
+        self.path = path
+        self.options = options
+        self.logger = options.logger ?? Logger(label: "spool", factory: { _ in SwiftLogNoOpLogHandler() })
+
+        var connectionOptions = SQLiteConnection.Options()
+        connectionOptions.access = options.access
+        connectionOptions.synchronous = options.synchronous
+        connectionOptions.busyTimeout = options.busyTimeout
+        connectionOptions.maxSchemaVersion = Migrator.latestVersion
+        connectionOptions.journalSizeLimit = Int64(options.walHardLimitPages) * 4096
+        if let bytes = options.maxDatabaseBytes {
+            guard bytes >= 64 * 1024 else {
+                throw SpoolError(.invalidConfiguration, "maxDatabaseBytes must be at least 64 KiB (got \(bytes))")
+            }
+            connectionOptions.maxPageCount = bytes / 4096
+        }
+
+        switch options.access {
+        case .readOnly:
+            worker = try SQLiteConnection(path: path, options: connectionOptions)
+            try worker.withDatabase { (database: Database) throws(SpoolError) in
+                try Migrator.requireCurrent(database, path: path)
+            }
+            appender = nil
+            checkpointer = nil
+
+        case .readWrite:
+            // The checkpointer's connection exists before the others, so the WAL hook can wake it from the start.
+            let checkpointConnection = try SQLiteConnection(path: path, options: connectionOptions)
+            let checkpointer = Checkpointer(connection: checkpointConnection, interval: options.checkpointInterval, logger: logger)
+            connectionOptions.walMonitor = WALMonitor(
+                softLimitPages: options.checkpointPages,
+                hardLimitPages: options.walHardLimitPages,
+                wake: { [checkpointer] in checkpointer.wake() }
+            )
+            let worker = try SQLiteConnection(path: path, options: connectionOptions)
+            try worker.withDatabase { (database: Database) throws(SpoolError) in
+                try Migrator.migrate(database, path: path)
+                // Heals the running totals if rows were deleted behind the storage layer's back (e.g. by hand).
+                try database.immediateTransaction { (database: Database) throws(SpoolError) in
+                    try database.statement(SQL.recountTotals).run()
+                }
+            }
+            self.worker = worker
+            self.appender = try SQLiteConnection(path: path, options: connectionOptions)
+            self.checkpointer = checkpointer
+            checkpointer.start()
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Stops the checkpointer (after a last checkpoint) and closes every connection. Safe to call twice.
+    package func close() {
+        appender?.close()
+        worker.close()
+        checkpointer?.stop()
+    }
+
+    // MARK: Append
+
+    /// Commits one row. Returns how many old rows the `.dropOldest` policy evicted to make room (usually 0).
+    ///
+    /// The payload must already be a validated JSON object; `payloadBytes` is its UTF-8 size.
+    package func append(table: String, insertId: String, payload: String, now: Int64) throws(SpoolError) -> Int {
+        guard let appender else {
+            throw SpoolError(.readOnly, "the spool at \(path) was opened read-only")
+        }
+        return try appender.withDatabase { (database: Database) throws(SpoolError) -> Int in
+            var payload = payload
+            let capped = options.maxPendingRows != nil || options.maxPendingBytes != nil
+            let inserted = try payload.withUTF8Bytes { (bytes: UnsafeBufferPointer<UInt8>) throws(SpoolError) -> Bool in
+                try insert(database, table: table, insertId: insertId, payload: bytes, now: now, capped: capped)
+            }
+            if inserted { return 0 }
+            switch options.capPolicy {
+            case .reject:
+                throw spoolFull(adding: payload.utf8.count)
+            case .dropOldest:
+                return try evictThenInsert(database, table: table, insertId: insertId, payload: payload, now: now)
+            }
+        }
+    }
+
+    private func insert(
+        _ database: Database, table: String, insertId: String, payload: UnsafeBufferPointer<UInt8>, now: Int64, capped: Bool
+    ) throws(SpoolError) -> Bool {
+        let statement = try database.statement(capped ? SQL.append : SQL.insertUncapped)
+        defer { statement.reset() }
+        try statement.bind(1, table)
+        try statement.bind(2, insertId)
+        try statement.bindNoCopy(3, payload)
+        try statement.bind(4, Int64(payload.count))
+        try statement.bind(5, now)
+        if capped {
+            try statement.bind(6, options.maxPendingRows ?? Int64.max)
+            try statement.bind(7, options.maxPendingBytes ?? Int64.max)
+        }
+        try statement.step()
+        return statement.changes == 1
+    }
+
+    private func spoolFull(adding bytes: Int) -> SpoolError {
+        var limits: [String] = []
+        if let rows = options.maxPendingRows { limits.append("\(rows) rows") }
+        if let maxBytes = options.maxPendingBytes { limits.append("\(maxBytes) bytes") }
+        return SpoolError(.spoolFull, "the spool at \(path) holds its maximum of pending data (\(limits.joined(separator: " / "))); a row of \(bytes) bytes was not written. Pending rows leave as the uploader delivers them")
+    }
+
+    /// Evicts the oldest pending rows until the new one fits under the cap, then inserts it: one transaction.
+    private func evictThenInsert(_ database: Database, table: String, insertId: String, payload: String, now: Int64) throws(SpoolError) -> Int {
+        let newBytes = Int64(payload.utf8.count)
+        let maxRows = options.maxPendingRows ?? Int64.max
+        let maxBytes = options.maxPendingBytes ?? Int64.max
+        guard newBytes <= maxBytes, maxRows > 0 else {
+            throw spoolFull(adding: Int(newBytes))
+        }
+        return try database.immediateTransaction { (database: Database) throws(SpoolError) -> Int in
+            let totals = try database.statement(SQL.totals)
+            defer { totals.reset() }
+            guard try totals.step() else { throw SpoolError(.corrupt, "the spool at \(path) lacks its pending totals row") }
+            var rows = totals.int64(0)
+            var bytes = totals.int64(1)
+            totals.reset()
+
+            var victims: [Int64] = []
+            var droppedByTable: [String: Int] = [:]
+            let oldest = try database.statement(SQL.oldestRows)
+            defer { oldest.reset() }
+            try oldest.bind(1, Int64(1024))
+            while rows + 1 > maxRows || bytes + newBytes > maxBytes, try oldest.step() {
+                victims.append(oldest.int64(0))
+                droppedByTable[oldest.text(1), default: 0] += 1
+                rows -= 1
+                bytes -= oldest.int64(2)
+            }
+            oldest.reset()
+            guard rows + 1 <= maxRows, bytes + newBytes <= maxBytes else {
+                throw spoolFull(adding: Int(newBytes))
+            }
+            try deleteRows(database, ids: victims)
+            for (droppedTable, count) in droppedByTable.sorted(by: { $0.key < $1.key }) {
+                let statement = try database.statement(SQL.addDropped)
+                try statement.bind(1, droppedTable)
+                try statement.bind(2, count)
+                try statement.run()
+            }
+            var payload = payload
+            _ = try payload.withUTF8Bytes { (bytes: UnsafeBufferPointer<UInt8>) throws(SpoolError) -> Bool in
+                try insert(database, table: table, insertId: insertId, payload: bytes, now: now, capped: false)
+            }
+            logger.info("spool cap reached: evicted the oldest pending rows", metadata: [
+                "spool.evicted_rows": "\(victims.count)", "spool.path": "\(path)",
+            ])
+            return victims.count
+        }
+    }
+
+    /// Deletes outbox rows and subtracts them from the running totals; must run inside a transaction.
+    private func deleteRows(_ database: Database, ids: [Int64]) throws(SpoolError) {
+        guard !ids.isEmpty else { return }
+        let delete = try database.statement(SQL.deleteRow)
+        var count: Int64 = 0
+        var bytes: Int64 = 0
+        for id in ids {
+            defer { delete.reset() }
+            try delete.bind(1, id)
+            if try delete.step() {
+                count += 1
+                bytes += delete.int64(0)
+            }
+        }
+        let subtract = try database.statement(SQL.subtractTotals)
+        try subtract.bind(1, count)
+        try subtract.bind(2, bytes)
+        try subtract.run()
+    }
+
+    // MARK: Drain side
+
+    /// Tables that have pending rows, due or not.
+    package func tablesWithRows() throws(SpoolError) -> [String] {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> [String] in
+            let statement = try database.statement(SQL.tablesWithRows)
+            defer { statement.reset() }
+            var names: [String] = []
+            while try statement.step() { names.append(statement.text(0)) }
+            return names
+        }
+    }
+
+    /// The oldest due rows of one table in id order, at most `maxRows` and — beyond the first row — `maxBytes`.
+    package func claim(table: String, now: Int64, maxRows: Int, maxBytes: Int) throws(SpoolError) -> [OutboxRow] {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> [OutboxRow] in
+            let statement = try database.statement(SQL.claim)
+            defer { statement.reset() }
+            try statement.bind(1, table)
+            try statement.bind(2, now)
+            try statement.bind(3, maxRows)
+            var rows: [OutboxRow] = []
+            rows.reserveCapacity(min(maxRows, 1024))
+            var bytes = 0
+            while try statement.step() {
+                let size = statement.int(3)
+                if !rows.isEmpty && bytes + size > maxBytes { break }
+                bytes += size
+                rows.append(OutboxRow(
+                    id: statement.int64(0), table: table, insertId: statement.text(1), payload: statement.text(2),
+                    payloadBytes: size, createdAt: statement.int64(4), attempts: statement.int(5)
+                ))
+            }
+            return rows
+        }
+    }
+
+    /// The earliest retry time among a table's pending rows, nil when it has none.
+    package func nextAttempt(table: String) throws(SpoolError) -> Int64? {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> Int64? in
+            let statement = try database.statement(SQL.nextAttempt)
+            defer { statement.reset() }
+            try statement.bind(1, table)
+            return try statement.step() ? statement.optionalInt64(0) : nil
+        }
+    }
+
+    /// Applies a batch's verdicts in one IMMEDIATE transaction: deliveries deleted, dead letters moved, retries
+    /// rescheduled, the table's state updated. A crash leaves all of it or none of it.
+    package func apply(_ resolution: BatchResolution, table: String, now: Int64) throws(SpoolError) {
+        guard !resolution.isEmpty else { return }
+        try worker.withDatabase { (database: Database) throws(SpoolError) in
+            try database.immediateTransaction { (database: Database) throws(SpoolError) in
+                if !resolution.deadLettered.isEmpty {
+                    let move = try database.statement(SQL.deadLetter)
+                    for letter in resolution.deadLettered {
+                        try move.bind(1, letter.id)
+                        try move.bind(2, letter.reason.reason)
+                        try move.bind(3, letter.reason.location)
+                        try move.bind(4, letter.reason.message)
+                        try move.bind(5, now)
+                        try move.run()
+                    }
+                }
+                try deleteRows(database, ids: resolution.delivered + resolution.deadLettered.map(\.id))
+                if !resolution.retried.isEmpty {
+                    let reschedule = try database.statement(SQL.reschedule)
+                    for retry in resolution.retried {
+                        try reschedule.bind(1, retry.id)
+                        try reschedule.bind(2, retry.notBefore)
+                        try reschedule.bind(3, retry.error)
+                        try reschedule.run()
+                    }
+                }
+                switch resolution.tableOutcome {
+                case .succeeded:
+                    let statement = try database.statement(SQL.recordSuccess)
+                    try statement.bind(1, table)
+                    try statement.bind(2, now)
+                    try statement.bind(3, resolution.delivered.count)
+                    try statement.run()
+                case .failed(let backoffUntil, let error):
+                    let statement = try database.statement(SQL.recordFailure)
+                    try statement.bind(1, table)
+                    try statement.bind(2, backoffUntil)
+                    try statement.bind(3, error)
+                    try statement.bind(4, now)
+                    try statement.run()
+                case .paused(let reason, let error, let recheckAt):
+                    let statement = try database.statement(SQL.pause)
+                    try statement.bind(1, table)
+                    try statement.bind(2, now)
+                    try statement.bind(3, reason)
+                    try statement.bind(4, error)
+                    try statement.bind(5, recheckAt)
+                    try statement.run()
+                case nil:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Clears a table's pause and backoff (an operator's or a successful re-check's decision).
+    package func resume(table: String) throws(SpoolError) {
+        try write(SQL.resume) { (statement: Statement) throws(SpoolError) in try statement.bind(1, table) }
+    }
+
+    /// Records (or clears, with nil) a note about schema drift for a table, shown in status.
+    package func setSchemaNote(_ note: String?, table: String) throws(SpoolError) {
+        try write(SQL.setSchemaNote) { (statement: Statement) throws(SpoolError) in
+            try statement.bind(1, table)
+            try statement.bind(2, note)
+        }
+    }
+
+    /// Per-table delivery state (pause, backoff, counters), without counting the outbox.
+    package func tableStates() throws(SpoolError) -> [String: TableStatus] {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> [String: TableStatus] in
+            try Self.readTableStates(database)
+        }
+    }
+
+    private static func readTableStates(_ database: Database) throws(SpoolError) -> [String: TableStatus] {
+        let statement = try database.statement(SQL.tableStates)
+        defer { statement.reset() }
+        var states: [String: TableStatus] = [:]
+        while try statement.step() {
+            var state = TableStatus(table: statement.text(0))
+            state.pausedSince = statement.optionalInt64(1)
+            state.pauseReason = statement.optionalText(2)
+            state.backoffUntil = statement.optionalInt64(3)
+            state.consecutiveFailures = statement.int(4)
+            state.lastError = statement.optionalText(5)
+            state.lastErrorAt = statement.optionalInt64(6)
+            state.lastSuccessAt = statement.optionalInt64(7)
+            state.deliveredRows = statement.int64(8)
+            state.droppedRows = statement.int64(9)
+            state.schemaNote = statement.optionalText(10)
+            states[state.table] = state
+        }
+        return states
+    }
+
+    // MARK: Status
+
+    /// Everything `spoolctl status` shows, read in one snapshot.
+    package func status() throws(SpoolError) -> SpoolStatus {
+        var status = try worker.withDatabase { (database: Database) throws(SpoolError) -> SpoolStatus in
+            try database.readTransaction { (database: Database) throws(SpoolError) -> SpoolStatus in
+                var tables = try Self.readTableStates(database)
+                let pending = try database.statement(SQL.pendingByTable)
+                defer { pending.reset() }
+                while try pending.step() {
+                    let name = pending.text(0)
+                    var table = tables[name] ?? TableStatus(table: name)
+                    table.pendingRows = pending.int(1)
+                    table.pendingBytes = pending.int64(2)
+                    table.oldestCreatedAt = pending.optionalInt64(3)
+                    let rowsDue = pending.optionalInt64(4)
+                    table.nextAttemptAt = [rowsDue, table.backoffUntil].compactMap { $0 }.max()
+                    table.maxAttempts = pending.int(5)
+                    tables[name] = table
+                }
+                pending.reset()
+                var deadLetterRows = 0
+                let letters = try database.statement(SQL.deadLettersByReason)
+                defer { letters.reset() }
+                while try letters.step() {
+                    let name = letters.text(0)
+                    var table = tables[name] ?? TableStatus(table: name)
+                    let count = letters.int(2)
+                    table.deadLetters[letters.text(1), default: 0] += count
+                    let newest = letters.optionalText(3)
+                    if let newest, newest > (table.newestDeadLetterAt ?? "") { table.newestDeadLetterAt = newest }
+                    deadLetterRows += count
+                    tables[name] = table
+                }
+                letters.reset()
+                let sorted = tables.values.sorted { $0.table < $1.table }
+                let pageSize = try database.integer(SQL.pageSize)
+                return SpoolStatus(
+                    tables: sorted,
+                    pendingRows: sorted.reduce(0) { $0 + $1.pendingRows },
+                    pendingBytes: sorted.reduce(0) { $0 + $1.pendingBytes },
+                    deadLetterRows: deadLetterRows,
+                    databaseBytes: try database.integer(SQL.pageCount) * pageSize,
+                    walBytes: 0,
+                    lease: try Self.readLease(database),
+                    lastSuccessAt: sorted.compactMap(\.lastSuccessAt).max(),
+                    schemaVersion: try database.integer("PRAGMA user_version")
+                )
+            }
+        }
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber
+        status.walBytes = wal?.int64Value ?? 0
+        return status
+    }
+
+    /// Pending rows and bytes from the running totals (what the cap compares against).
+    package func pendingTotals() throws(SpoolError) -> (rows: Int64, bytes: Int64) {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> (rows: Int64, bytes: Int64) in
+            let statement = try database.statement(SQL.totals)
+            defer { statement.reset() }
+            guard try statement.step() else { return (0, 0) }
+            return (statement.int64(0), statement.int64(1))
+        }
+    }
+
+    /// `PRAGMA quick_check` (or the full integrity_check): ["ok"] when the file is sound.
+    package func check(full: Bool = false) throws(SpoolError) -> [String] {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> [String] in
+            let statement = try Statement(database: database.handle, sql: full ? "PRAGMA integrity_check" : "PRAGMA quick_check", persistent: false)
+            var lines: [String] = []
+            while try statement.step() { lines.append(statement.text(0)) }
+            return lines
+        }
+    }
+
+    /// Runs a PASSIVE checkpoint now, on the calling thread (tools and benchmarks).
+    package func checkpoint() {
+        checkpointer?.wake()
+    }
+
+    // MARK: Lease
+
+    /// Takes or renews the uploader lease for `holder`, unless another holder's lease is still unexpired.
+    package func acquireLease(holder: String, now: Int64, ttl: Duration) throws(SpoolError) -> LeaseAttempt {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> LeaseAttempt in
+            try database.immediateTransaction { (database: Database) throws(SpoolError) -> LeaseAttempt in
+                if let current = try Self.readLease(database), current.holder != holder, current.expiresAt > now {
+                    return .heldByOther(current)
+                }
+                let write = try database.statement(SQL.writeLease)
+                try write.bind(1, holder)
+                try write.bind(2, now)
+                try write.bind(3, now + ttl.inMilliseconds)
+                try write.run()
+                guard let lease = try Self.readLease(database) else {
+                    throw SpoolError(.storage, "the uploader lease of \(path) vanished while it was written")
+                }
+                return .acquired(lease)
+            }
+        }
+    }
+
+    /// Gives the lease up, if `holder` has it.
+    package func releaseLease(holder: String) throws(SpoolError) {
+        try write(SQL.releaseLease) { (statement: Statement) throws(SpoolError) in try statement.bind(1, holder) }
+    }
+
+    package func lease() throws(SpoolError) -> UploaderLease? {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> UploaderLease? in try Self.readLease(database) }
+    }
+
+    private static func readLease(_ database: Database) throws(SpoolError) -> UploaderLease? {
+        let statement = try database.statement(SQL.readLease)
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+        return UploaderLease(holder: statement.text(0), acquiredAt: statement.int64(1), renewedAt: statement.int64(2), expiresAt: statement.int64(3))
+    }
+
+    // MARK: Settings
+
+    package func setting(_ key: String) throws(SpoolError) -> String? {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> String? in
+            let statement = try database.statement(SQL.readSetting)
+            defer { statement.reset() }
+            try statement.bind(1, key)
+            return try statement.step() ? statement.text(0) : nil
+        }
+    }
+
+    package func setSetting(_ key: String, to value: String) throws(SpoolError) {
+        try write(SQL.writeSetting) { (statement: Statement) throws(SpoolError) in
+            try statement.bind(1, key)
+            try statement.bind(2, value)
+        }
+    }
+
+    // MARK: Dead letters
+
+    package func deadLetters(matching filter: DeadLetterFilter) throws(SpoolError) -> [DeadLetter] {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> [DeadLetter] in
+            let statement = try database.statement(SQL.listDeadLetters)
+            defer { statement.reset() }
+            try statement.bind(1, filter.table)
+            try statement.bind(2, filter.reason)
+            try statement.bind(3, filter.since)
+            try statement.bind(4, filter.limit)
+            var letters: [DeadLetter] = []
+            while try statement.step() { letters.append(Self.deadLetter(from: statement)) }
+            return letters
+        }
+    }
+
+    package func deadLetter(id: Int64) throws(SpoolError) -> DeadLetter? {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> DeadLetter? in
+            let statement = try database.statement(SQL.deadLetterByID)
+            defer { statement.reset() }
+            try statement.bind(1, id)
+            return try statement.step() ? Self.deadLetter(from: statement) : nil
+        }
+    }
+
+    private static func deadLetter(from statement: Statement) -> DeadLetter {
+        DeadLetter(
+            id: statement.int64(0), table: statement.text(1), insertId: statement.text(2), reason: statement.text(3),
+            location: statement.text(4), message: statement.text(5), attempts: statement.int(6),
+            createdAt: statement.text(7), deadLetteredAt: statement.text(8), payload: statement.text(9)
+        )
+    }
+
+    /// Moves dead letters back to the outbox with their original insert id, due now. Returns how many moved.
+    package func requeueDeadLetters(ids: [Int64], now: Int64) throws(SpoolError) -> Int {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> Int in
+            try database.immediateTransaction { (database: Database) throws(SpoolError) -> Int in
+                let requeue = try database.statement(SQL.requeue)
+                let delete = try database.statement(SQL.deleteDeadLetter)
+                var moved = 0
+                for id in ids {
+                    try requeue.bind(1, id)
+                    try requeue.bind(2, now)
+                    try requeue.run()
+                    guard requeue.changes == 1 else { continue }
+                    try delete.bind(1, id)
+                    try delete.run()
+                    moved += 1
+                }
+                return moved
+            }
+        }
+    }
+
+    /// Deletes dead letters for good. Returns how many were removed.
+    package func purgeDeadLetters(ids: [Int64]) throws(SpoolError) -> Int {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> Int in
+            try database.immediateTransaction { (database: Database) throws(SpoolError) -> Int in
+                let delete = try database.statement(SQL.deleteDeadLetter)
+                var removed = 0
+                for id in ids {
+                    try delete.bind(1, id)
+                    try delete.run()
+                    removed += delete.changes
+                }
+                return removed
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func write(_ sql: String, bind: (Statement) throws(SpoolError) -> Void) throws(SpoolError) {
+        try worker.withDatabase { (database: Database) throws(SpoolError) in
+            let statement = try database.statement(sql)
+            defer { statement.reset() }
+            try bind(statement)
+            try statement.run()
+        }
+    }
+}
+
+extension String {
+    /// `withUTF8` with a typed error (the standard one rethrows as `any Error`).
+    fileprivate mutating func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws(SpoolError) -> R) throws(SpoolError) -> R {
+        let result = withUTF8 { bytes in Result { () throws(SpoolError) -> R in try body(bytes) } }
+        return try result.get()
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Spool
+import SpoolStorage
+import Synchronization
+
+/// `scripts/bench append`: the raw C loop, Spool.append alone, and Spool.append beside a drainer, in one run.
+enum AppendBenchmark {
+    static func run(count: Int, drainRate: Int) throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        // (a) The physical limit, on a file with Spool's schema.
+        let rawPath = directory.appendingPathComponent("raw.db").path
+        try Spool(path: rawPath).close()
+        let raw = try rawInsertLoop(path: rawPath, count: count, schemaFrom: rawPath)
+        let bare = try rawInsertLoop(path: directory.appendingPathComponent("bare.db").path, count: count, schemaFrom: nil)
+        report("raw C loop (outbox schema)", raw)
+        report("raw C loop (bare table)", bare)
+
+        // (b) Spool.append(json:to:) on one thread, as fast as it goes.
+        let spool = try Spool(path: directory.appendingPathComponent("spool.db").path)
+        var alone = Latencies(capacity: count)
+        let started = monotonicNanoseconds()
+        for index in 0..<count {
+            let payload = seedEvent(index)
+            let before = monotonicNanoseconds()
+            try spool.append(json: payload, to: "user_search_events")
+            alone.record(monotonicNanoseconds() - before)
+        }
+        let elapsed = Double(monotonicNanoseconds() - started) / 1e9
+        report("Spool.append", alone)
+        spool.close()
+
+        // (c) Spool.append at a steady rate while another thread claims and acknowledges 500-row batches.
+        let draining = try appendBesideDrainer(path: directory.appendingPathComponent("draining.db").path, count: count, rate: drainRate)
+        report("Spool.append beside a drainer at \(drainRate)/s", draining.latencies)
+
+        // Strict mode and the validator on their own (the schemas issue's figures).
+        let validation = try validationCost(directory: directory, count: min(count, 20_000))
+
+        printJSON([
+            "bench": "append",
+            "raw_p50_us": raw.percentile(50), "raw_p99_us": raw.percentile(99), "raw_p999_us": raw.percentile(99.9),
+            "bare_p50_us": bare.percentile(50), "bare_p99_us": bare.percentile(99),
+            "spool_p50_us": alone.percentile(50), "spool_p99_us": alone.percentile(99),
+            "spool_p999_us": alone.percentile(99.9), "spool_max_us": alone.max,
+            "draining_p99_us": draining.latencies.percentile(99), "draining_p999_us": draining.latencies.percentile(99.9),
+            "draining_max_us": draining.latencies.max, "drained_rows": draining.drained,
+            "appends_per_s": Double(count) / elapsed,
+            "p50_ratio": alone.percentile(50) / raw.percentile(50), "p99_ratio": alone.percentile(99) / raw.percentile(99),
+            "validate_us_per_row": validation.validateMicros, "strict_append_p50_us": validation.strictP50,
+        ])
+    }
+
+    private static func report(_ name: String, _ latencies: Latencies) {
+        FileHandle.standardError.write(Data(String(
+            format: "%-44@ p50 %7.1f µs  p99 %7.1f µs  p99.9 %8.1f µs  max %9.1f µs\n",
+            name as NSString, latencies.percentile(50), latencies.percentile(99), latencies.percentile(99.9), latencies.max
+        ).utf8))
+    }
+
+    private static func appendBesideDrainer(path: String, count: Int, rate: Int) throws -> (latencies: Latencies, drained: Int) {
+        let spool = try Spool(path: path)
+        defer { spool.close() }
+        let done = Atomic<Bool>(false)
+        let drained = Atomic<Int>(0)
+        let drainer = Thread {
+            while true {
+                let finished = done.load(ordering: .acquiring)
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                guard let batch = try? spool.outbox.claim(table: "user_search_events", now: now, maxRows: 500, maxBytes: 5_000_000) else { return }
+                if batch.count == 500 || (finished && !batch.isEmpty) {
+                    try? spool.outbox.apply(BatchResolution(delivered: batch.map(\.id), tableOutcome: .succeeded), table: "user_search_events", now: now)
+                    drained.add(batch.count, ordering: .relaxed)
+                } else if finished {
+                    return
+                } else {
+                    usleep(20_000)
+                }
+            }
+        }
+        drainer.start()
+        var latencies = Latencies(capacity: count)
+        let interval = 1_000_000_000 / UInt64(rate)
+        let start = monotonicNanoseconds()
+        for index in 0..<count {
+            let due = start + UInt64(index) * interval
+            var now = monotonicNanoseconds()
+            while now < due {
+                if due - now > 100_000 { usleep(UInt32((due - now) / 2000)) }
+                now = monotonicNanoseconds()
+            }
+            let payload = seedEvent(index)
+            let before = monotonicNanoseconds()
+            try spool.append(json: payload, to: "user_search_events")
+            latencies.record(monotonicNanoseconds() - before)
+        }
+        done.store(true, ordering: .releasing)
+        while drained.load(ordering: .relaxed) < count { usleep(10_000) }
+        return (latencies, drained.load(ordering: .relaxed))
+    }
+
+    private static func validationCost(directory: URL, count: Int) throws -> (validateMicros: Double, strictP50: Double) {
+        let schema = try loadSeedSchema()
+        let validator = RowValidator(schema: schema)
+        let rows = (0..<count).map(seedEvent)
+        var invalid = 0
+        let started = monotonicNanoseconds()
+        for row in rows where validator.validate(json: row) != nil { invalid += 1 }
+        let validateMicros = Double(monotonicNanoseconds() - started) / 1000 / Double(count)
+        guard invalid == 0 else { throw BenchError("the benchmark's seed event is invalid against its schema") }
+
+        var configuration = Spool.Configuration()
+        configuration.schemas = ["user_search_events": schema]
+        configuration.strictSchemas = true
+        let spool = try Spool(path: directory.appendingPathComponent("strict.db").path, configuration: configuration)
+        defer { spool.close() }
+        var strict = Latencies(capacity: count)
+        for row in rows {
+            let before = monotonicNanoseconds()
+            try spool.append(json: row, to: "user_search_events")
+            strict.record(monotonicNanoseconds() - before)
+        }
+        report("Spool.append, strict mode", strict)
+        return (validateMicros, strict.percentile(50))
+    }
+
+    /// examples/leafloaf/schemas/user_search_events.json, found from the working directory (scripts/bench runs
+    /// from the repository root).
+    private static func loadSeedSchema() throws -> TableSchema {
+        let path = FileManager.default.currentDirectoryPath + "/examples/leafloaf/schemas/user_search_events.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BenchError("cannot read \(path): run from the repository root")
+        }
+        return try TableSchema(jsonData: data, file: path)
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+// spool-bench: programs that print figures (the last line of each is one JSON object). Run through scripts/bench.
+let arguments = Array(CommandLine.arguments.dropFirst())
+func value(_ name: String, default fallback: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1]) else { return fallback }
+    return number
+}
+
+do {
+    switch arguments.first {
+    case "append":
+        try AppendBenchmark.run(count: value("--count", default: 100_000), drainRate: value("--rate", default: 5000))
+    default:
+        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S]\n".utf8))
+        exit(64)
+    }
+} catch {
+    FileHandle.standardError.write(Data("spool-bench: \(error)\n".utf8))
+    exit(1)
+}
