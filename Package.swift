@@ -75,7 +75,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spool-bench",
-            dependencies: ["Spool", "SpoolStorage", "CSQLite"]
+            dependencies: ["Spool", "SpoolStorage", "CSQLite", "SpoolTestSupport"]
         ),
         // Appends at a steady rate and prints each acknowledged id: the child process of crash and soak tests.
         .executableTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import Spool
 import SpoolStorage
+import SpoolTestSupport
 import Synchronization
 
 /// `scripts/bench append`: the raw C loop, Spool.append alone, and Spool.append beside a drainer, in one run.
@@ -64,13 +65,17 @@ enum AppendBenchmark {
         defer { spool.close() }
         let done = Atomic<Bool>(false)
         let drained = Atomic<Int>(0)
+        let acknowledgements = LockedValue(Latencies(capacity: count / 500 + 10))
         let drainer = Thread {
             while true {
                 let finished = done.load(ordering: .acquiring)
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 guard let batch = try? spool.outbox.claim(table: "user_search_events", now: now, maxRows: 500, maxBytes: 5_000_000) else { return }
                 if batch.count == 500 || (finished && !batch.isEmpty) {
+                    let before = monotonicNanoseconds()
                     try? spool.outbox.apply(BatchResolution(delivered: batch.map(\.id), tableOutcome: .succeeded), table: "user_search_events", now: now)
+                    let took = monotonicNanoseconds() - before
+                    acknowledgements.update { $0.record(took) }
                     drained.add(batch.count, ordering: .relaxed)
                 } else if finished {
                     return
@@ -97,6 +102,8 @@ enum AppendBenchmark {
         }
         done.store(true, ordering: .releasing)
         while drained.load(ordering: .relaxed) < count { usleep(10_000) }
+        let acks = acknowledgements.value
+        report("  the drainer's 500-row acknowledgement", acks)
         return (latencies, drained.load(ordering: .relaxed))
     }
 

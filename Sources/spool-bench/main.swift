@@ -11,8 +11,11 @@ do {
     switch arguments.first {
     case "append":
         try AppendBenchmark.run(count: value("--count", default: 100_000), drainRate: value("--rate", default: 5000))
+    case "drain":
+        let emulator = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        try DrainBenchmark.run(rows: value("--rows", default: 200_000), backlog: value("--backlog", default: 1_000_000), emulator: emulator)
     default:
-        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S]\n".utf8))
+        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | drain [--rows N] [--backlog N]\n".utf8))
         exit(64)
     }
 } catch {

@@ -51,6 +51,25 @@ struct OutboxTests {
         #expect(try outbox.pendingTotals().rows == 4)
     }
 
+    @Test("a large batch's deliveries are all deleted, across several short transactions, with exact totals")
+    func largeBatchesAreAcknowledgedInFull() throws {
+        let directory = try TestDirectory()
+        let outbox = try openOutbox(directory.path("spool.db"))
+        defer { outbox.close() }
+        for index in 0..<700 {
+            _ = try outbox.append(table: "t", insertId: "\(index)", payload: payload(index), now: 0)
+        }
+        let batch = try outbox.claim(table: "t", now: 0, maxRows: 600, maxBytes: 1 << 30)
+        #expect(batch.count == 600)
+        #expect(600 > Outbox.deletionsPerTransaction * 4, "the batch spans several deletion transactions")
+        try outbox.apply(BatchResolution(delivered: batch.map(\.id), tableOutcome: .succeeded), table: "t", now: 1)
+        #expect(try outbox.claim(table: "t", now: 0, maxRows: 1000, maxBytes: 1 << 30).map(\.insertId) == (600..<700).map { "\($0)" })
+        let totals = try outbox.pendingTotals()
+        #expect(totals.rows == 100)
+        #expect(totals.bytes == (600..<700).reduce(Int64(0)) { $0 + Int64(payload($1).utf8.count) })
+        #expect(try outbox.status().tables.first?.deliveredRows == 600)
+    }
+
     @Test("dead letters are readable with plain SQL: ISO-8601 times and JSON payloads")
     func deadLettersAreReadableWithPlainSQL() throws {
         let directory = try TestDirectory()

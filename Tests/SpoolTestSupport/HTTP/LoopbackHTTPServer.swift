@@ -28,8 +28,11 @@ public final class LoopbackHTTPServer: Sendable {
     private let listener: Int32
     private let handler: Handler
     private let state = Mutex(State())
+    private let recordsRequests: Bool
 
-    public init(handler: @escaping Handler) throws {
+    /// - Parameter recordRequests: keep every request for `requests`; off for long-running sinks (benchmarks).
+    public init(recordRequests: Bool = true, handler: @escaping Handler) throws {
+        self.recordsRequests = recordRequests
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw SocketError(operation: "socket", code: errno) }
         var reuse: Int32 = 1
@@ -122,7 +125,9 @@ public final class LoopbackHTTPServer: Sendable {
         defer { closeConnection(descriptor, reset: resetOnClose) }
         while !isStopped {
             guard let request = readRequest(&connection, number: number) else { return }
-            state.withLock { $0.requests.append(request) }
+            if recordsRequests {
+                state.withLock { $0.requests.append(request) }
+            }
             switch perform(handler(request), on: connection) {
             case .keepOpen:
                 if request.header("Connection")?.lowercased() == "close" { return }
