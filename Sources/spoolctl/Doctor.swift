@@ -23,7 +23,7 @@ struct Doctor: ParsableCommand {
 
     @OptionGroup var options: ProvisioningOptions
 
-    @Option(name: .long, help: "text (default) or json.")
+    @Option(name: .long, help: "Output format.")
     var format: Format = .text
 
     func run() throws {

@@ -62,6 +62,7 @@ public struct Preflight: Sendable {
             if !datasets.contains(dataset) { datasets.append(dataset) }
         }
         var endpointReported = false
+        var missingDatasets: Set<String> = []
         for dataset in datasets {
             guard shouldContinue() else { return checks }
             let name = "\(destination.project):\(dataset)"
@@ -88,6 +89,7 @@ public struct Preflight: Sendable {
                     checks.append(.pass(.endpoint, "\(destination.endpoint) answers"))
                 }
                 if error.isNotFound {
+                    missingDatasets.insert(dataset)
                     checks.append(.fail(.dataset, subject: dataset, "dataset \(name) not found: create it with `spoolctl tables create`"))
                 } else {
                     checks.append(.fail(.dataset, subject: dataset, "dataset \(name) cannot be read: \(error.failure)"))
@@ -96,7 +98,12 @@ public struct Preflight: Sendable {
         }
         for eventTable in eventTables {
             guard shouldContinue() else { return checks }
-            checks.append(checkTable(eventTable, client: client))
+            let target = destination.target(for: eventTable)
+            if missingDatasets.contains(target.dataset) {
+                checks.append(.fail(.table, subject: eventTable, "table \(eventTable) → \(target.dataset).\(target.table) not found: its dataset does not exist"))
+            } else {
+                checks.append(checkTable(eventTable, client: client))
+            }
         }
         return checks
     }
