@@ -198,6 +198,27 @@ struct DoctorTests {
         #expect(failed.count == 1 && damage.contains { failed[0].hasPrefix($0) }, "\(result.stdout)")
     }
 
+    @Test("beside a spool another process has open: pending rows and the live lease are read, the file and its WAL untouched")
+    func liveSpoolIsReadWithoutWriting() throws {
+        let fixture = try greenFixture()
+        let spool = try Spool(path: fixture.spoolPath)
+        defer { spool.close() }
+        for index in 0..<5 {
+            try spool.append(json: SeedEvents.row(table: "user_search_events", eventID: "live-\(index)", index: index), to: "user_search_events")
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        _ = try spool.outbox.acquireLease(holder: "api-host:4242:1", now: now, ttl: .seconds(300))
+        let database = try Data(contentsOf: URL(fileURLWithPath: fixture.spoolPath))
+        let wal = try Data(contentsOf: URL(fileURLWithPath: fixture.spoolPath + "-wal"))
+
+        let result = try fixture.spoolctl(["doctor"])
+        #expect(result.code == 0, "stdout: \(result.stdout) stderr: \(result.stderr)")
+        #expect(result.stdout.contains("; 6 pending rows, 0 dead letters"))
+        #expect(result.stdout.contains("✓ uploader lease: held by api-host:4242:1, renewed "))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.spoolPath)) == database)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.spoolPath + "-wal")) == wal)
+    }
+
     @Test("a configuration file that does not parse: a single ✗ naming the file, exit 2")
     func unparsableConfiguration() throws {
         let fixture = try ProvisioningFixture()
