@@ -102,14 +102,21 @@ public struct Preflight: Sendable {
             if missingDatasets.contains(target.dataset) {
                 checks.append(.fail(.table, subject: eventTable, "table \(eventTable) → \(target.dataset).\(target.table) not found: its dataset does not exist"))
             } else {
-                checks.append(checkTable(eventTable, client: client))
+                let (check, answered) = checkTable(eventTable, client: client)
+                checks.append(check)
+                // One request that got no answer is enough: the rest would each wait out the same timeout.
+                if !answered {
+                    checks.append(.fail(.endpoint, "\(destination.endpoint) stopped answering (the remaining tables were not checked)"))
+                    return checks
+                }
             }
         }
         return checks
     }
 
     /// One table: it exists, and its columns equal the local schema's (types compared normalized).
-    func checkTable(_ eventTable: String, client: BigQueryClient) -> PreflightCheck {
+    /// `answered` is false when the request got no HTTP answer at all.
+    func checkTable(_ eventTable: String, client: BigQueryClient) -> (check: PreflightCheck, answered: Bool) {
         let target = destination.target(for: eventTable)
         let name = "\(eventTable) → \(target.dataset).\(target.table)"
         let resource: TableResource
@@ -117,24 +124,24 @@ public struct Preflight: Sendable {
             resource = try client.getTable(dataset: target.dataset, table: target.table)
         } catch {
             if error.isNotFound {
-                return .fail(.table, subject: eventTable, "table \(name) not found: create it with `spoolctl tables create`")
+                return (.fail(.table, subject: eventTable, "table \(name) not found: create it with `spoolctl tables create`"), true)
             }
-            return .fail(.table, subject: eventTable, "table \(name) cannot be read: \(error.failure)")
+            return (.fail(.table, subject: eventTable, "table \(name) cannot be read: \(error.failure)"), error.kind != .transport)
         }
         guard let local = schemas[eventTable] else {
-            return .pass(.table, subject: eventTable, "table \(name) exists (no local schema to compare)")
+            return (.pass(.table, subject: eventTable, "table \(name) exists (no local schema to compare)"), true)
         }
         let remote: TableSchema
         do {
             remote = try resource.tableSchema()
         } catch {
-            return .fail(.table, subject: eventTable, "table \(name) exists but its schema cannot be read: \(error)")
+            return (.fail(.table, subject: eventTable, "table \(name) exists but its schema cannot be read: \(error)"), true)
         }
         let differences = local.differences(from: remote)
         guard differences.isEmpty else {
             let count = differences.count == 1 ? "1 difference" : "\(differences.count) differences"
-            return .fail(.table, subject: eventTable, "table \(name) does not match its schema file (\(count))", details: differences.map(\.explanation))
+            return (.fail(.table, subject: eventTable, "table \(name) does not match its schema file (\(count))", details: differences.map(\.explanation)), true)
         }
-        return .pass(.table, subject: eventTable, "table \(name) exists and matches its schema file")
+        return (.pass(.table, subject: eventTable, "table \(name) exists and matches its schema file"), true)
     }
 }

@@ -21,7 +21,8 @@ enum StartupPreflight {
             credentials: credentials,
             schemas: spool.configuration.schemas,
             eventTables: tables.sorted(),
-            http: HTTPClient.Configuration(connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout),
+            // Small GETs: a short limit keeps a hung endpoint from holding up the first drain for long.
+            http: HTTPClient.Configuration(connectTimeout: configuration.connectTimeout, totalTimeout: min(configuration.requestTimeout, .seconds(15))),
             logger: logger
         )
         let checks = preflight.run(shouldContinue: shouldContinue)
