@@ -99,6 +99,8 @@ let package = Package(
         .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema"]),
         .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
+        // spoolctl tables create / doctor as child processes, and the uploader's start-up preflight.
+        .testTarget(name: "ProvisioningTests", dependencies: ["Spool", "SpoolTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,6 @@ struct SpoolCTL: ParsableCommand {
         commandName: "spoolctl",
         abstract: "See and move a Spool outbox: status, drain, dead letters, schemas.",
         version: "0.1.0",
-        subcommands: [Status.self]
+        subcommands: [Status.self, Tables.self, Doctor.self]
     )
 }

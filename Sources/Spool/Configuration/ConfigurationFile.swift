@@ -16,7 +16,9 @@ import SpoolStorage
 ///   "uploader": { "batchRows": 500, "batchBytes": 5000000, "connectTimeoutSeconds": 10,
 ///                 "requestTimeoutSeconds": 60, "initialBackoffSeconds": 1, "maxBackoffSeconds": 32,
 ///                 "maxRowAgeSeconds": null, "credentials": "automatic" },
-///   "schemas": { "directory": "schemas" }
+///   "schemas": { "directory": "schemas" },
+///   "provisioning": { "location": "US", "partitionField": "timestamp", "partitionExpirationDays": 400,
+///                     "clustering": { "user_search_events": ["user_id"] } }
 /// }
 /// ```
 ///
@@ -33,6 +35,8 @@ public struct SpoolConfigurationFile: Sendable {
     public var destination: Destination?
     public var uploader: UploaderConfiguration
     public var schemasDirectory: String?
+    /// How `spoolctl tables create` lays out new datasets and tables.
+    public var provisioning: ProvisioningSettings = ProvisioningSettings()
 
     public init(spoolPath: String? = nil, spool: Spool.Configuration = .init(), destination: Destination? = nil, uploader: UploaderConfiguration = .init(), schemasDirectory: String? = nil) {
         self.spoolPath = spoolPath
@@ -121,6 +125,7 @@ public struct SpoolConfigurationFile: Sendable {
             }
         }
         file.schemasDirectory = resolve(decoded.schemas?.directory)
+        file.provisioning = decoded.provisioning ?? ProvisioningSettings()
         try file.validate(source: path)
         return file
     }
@@ -150,6 +155,7 @@ public struct SpoolConfigurationFile: Sendable {
         do throws(SpoolError) {
             try spool.validate()
             try destination?.validate()
+            try provisioning.validate()
         } catch {
             throw SpoolError(.invalidConfiguration, "\(source): \(error.message)")
         }
@@ -206,5 +212,6 @@ public struct SpoolConfigurationFile: Sendable {
         var destination: Destination?
         var uploader: UploaderSection?
         var schemas: SchemasSection?
+        var provisioning: ProvisioningSettings?
     }
 }

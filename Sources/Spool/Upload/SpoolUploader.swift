@@ -43,12 +43,7 @@ public final class SpoolUploader: Service, Sendable {
         self.configuration = configuration
         self.logger = configuration.logger ?? spool.configuration.logger ?? Logger(label: "spool", factory: { _ in SwiftLogNoOpLogHandler() })
         do {
-            switch configuration.credentials {
-            case .automatic: credentials = try CredentialsDiscovery.discover(endpoint: destination.endpoint)
-            case .none: credentials = NoCredentials()
-            case .file(let path): credentials = try CredentialsDiscovery.fromFile(path: path)
-            case .provider(let provider): credentials = provider
-            }
+            credentials = try configuration.credentials.makeProvider(endpoint: destination.endpoint)
         } catch {
             throw SpoolError(.invalidConfiguration, "BigQuery credentials: \(error)")
         }
@@ -125,6 +120,11 @@ public final class SpoolUploader: Service, Sendable {
             lease.release()
             logger.info("spool uploader stopped", metadata: ["spool.holder": "\(lease.holder)"])
         }
+        // Set-up mistakes (no dataset, a missing table, columns that differ) show up once in the log at start.
+        StartupPreflight.run(
+            spool: spool, destination: destination, credentials: credentials, configuration: configuration, logger: logger,
+            shouldContinue: { [self] in !stopState.stop }
+        )
         var announcedWait = false
         while true {
             let state = stopState

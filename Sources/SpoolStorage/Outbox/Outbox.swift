@@ -28,6 +28,8 @@ package final class Outbox: Sendable {
         package var walHardLimitPages: Int32 = 16_384
         package var checkpointInterval: Duration = .seconds(1)
         package var logger: Logger?
+        /// Read-only inspection of a file nobody has open: no locks, no -wal/-shm created (SQLite's `immutable=1`).
+        package var immutable = false
 
         package init() {}
     }
@@ -49,6 +51,7 @@ package final class Outbox: Sendable {
         connectionOptions.synchronous = options.synchronous
         connectionOptions.busyTimeout = options.busyTimeout
         connectionOptions.maxSchemaVersion = Migrator.latestVersion
+        connectionOptions.immutable = options.immutable
         connectionOptions.journalSizeLimit = Int64(options.walHardLimitPages) * 4096
         if let bytes = options.maxDatabaseBytes {
             guard bytes >= 64 * 1024 else {

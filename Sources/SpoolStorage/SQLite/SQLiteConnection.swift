@@ -31,6 +31,9 @@ package final class SQLiteConnection: Sendable {
         package var walMonitor: WALMonitor?
         /// A file whose `user_version` is above this was written by a newer Spool: refused before anything is written.
         package var maxSchemaVersion: Int64?
+        /// With `.readOnly`: open with SQLite's `immutable=1`, taking no locks and creating no -wal/-shm files, so
+        /// that an inspection leaves the folder exactly as it was. Only for a file no connection has open.
+        package var immutable = false
 
         package init() {}
     }
@@ -91,12 +94,14 @@ package final class SQLiteConnection: Sendable {
                 throw SpoolError(.cannotOpen, "cannot open the spool at \(path): no such file")
             }
             flags |= SQLITE_OPEN_READONLY
+            if options.immutable { flags |= SQLITE_OPEN_URI }
         case .readWrite:
             try createPrivately(path)
             flags |= SQLITE_OPEN_READWRITE
         }
         var handle: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        let name = options.access == .readOnly && options.immutable ? immutableURI(path) : path
+        let rc = sqlite3_open_v2(name, &handle, flags, nil)
         guard rc == SQLITE_OK, let handle else {
             let error = SQLiteResult.error(rc, database: handle, sql: nil)
             sqlite3_close_v2(handle)
@@ -104,6 +109,20 @@ package final class SQLiteConnection: Sendable {
         }
         sqlite3_extended_result_codes(handle, 1)
         return Database(handle: handle)
+    }
+
+    /// `file:<path>?immutable=1`, with the characters a URI path cannot hold escaped.
+    private static func immutableURI(_ path: String) -> String {
+        var escaped = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "%"), UInt8(ascii: "?"), UInt8(ascii: "#"), 0..<0x20, 0x7f...:
+                escaped += String(format: "%%%02X", byte)
+            default:
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return "file:\(escaped)?immutable=1"
     }
 
     /// Creates the database file with mode 0600 before SQLite opens it; SQLite gives the -wal and -shm files the

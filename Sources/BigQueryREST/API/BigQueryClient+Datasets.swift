@@ -1,0 +1,33 @@
+import Foundation
+
+/// What `datasets.get` tells about a dataset.
+public struct DatasetResource: Sendable, Equatable {
+    public var projectID: String
+    public var datasetID: String
+    /// `US`, `EU`, `us-central1` …
+    public var location: String?
+
+    public init(projectID: String, datasetID: String, location: String? = nil) {
+        self.projectID = projectID
+        self.datasetID = datasetID
+        self.location = location
+    }
+}
+
+extension BigQueryClient {
+    /// `datasets.get`: whether the dataset exists, and where. A missing dataset fails with `isNotFound`.
+    public func getDataset(dataset: String) throws(BigQueryError) -> DatasetResource {
+        let operation = "datasets.get \(dataset)"
+        let path = try datasetPath(dataset: dataset).get(operation)
+        let response = try execute(.get, path: path, metadata: ["bigquery.dataset": "\(dataset)"]).get(operation)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
+            throw BigQueryError(operation: operation, failure: .garbage(response, expected: "a dataset resource"))
+        }
+        let reference = object["datasetReference"] as? [String: Any]
+        return DatasetResource(
+            projectID: reference?["projectId"] as? String ?? project,
+            datasetID: reference?["datasetId"] as? String ?? dataset,
+            location: object["location"] as? String
+        )
+    }
+}

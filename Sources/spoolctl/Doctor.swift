@@ -1,0 +1,98 @@
+import ArgumentParser
+import BigQueryREST
+import Foundation
+import Logging
+import Spool
+
+/// `spoolctl doctor`: what is wrong with the set-up, one checked line each. It changes nothing: BigQuery is only
+/// read (datasets.get, tables.get) and the spool file is opened read-only.
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the set-up: configuration, credentials, endpoint, dataset, tables, spool file, lease.",
+        discussion: """
+            Prints one line per check, ✓ or ✗ with the reason, and exits 0 when every check passes, 2 otherwise. \
+            Modifies nothing. --format json prints {"ok": Bool, "checks": [{"kind", "subject", "passed", "message", \
+            "details"}]} (a stable format; kind is one of configuration, destination, credentials, endpoint, dataset, \
+            table, spoolFile, spoolIntegrity, spoolLease).
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @OptionGroup var options: ProvisioningOptions
+
+    @Option(name: .long, help: "Output format.")
+    var format: Format = .text
+
+    func run() throws {
+        let checks = Self.checks(options: options)
+        switch format {
+        case .text:
+            for check in checks {
+                print("\(check.passed ? "✓" : "✗") \(check.message)")
+                for detail in check.details {
+                    print("    \(detail)")
+                }
+            }
+            let failures = checks.filter { !$0.passed }.count
+            print(failures == 0 ? "all \(checks.count) checks passed" : "\(failures) of \(checks.count) checks failed")
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            let data = try encoder.encode(Report(ok: checks.allPassed, checks: checks))
+            print(String(decoding: data, as: UTF8.self))
+        }
+        if !checks.allPassed {
+            throw ExitCode(2)
+        }
+    }
+
+    private struct Report: Encodable {
+        var ok: Bool
+        var checks: [PreflightCheck]
+    }
+
+    static func checks(options: ProvisioningOptions) -> [PreflightCheck] {
+        let configuration: SpoolConfigurationFile
+        let path: String?
+        do {
+            (configuration, path) = try options.loadConfiguration()
+        } catch {
+            return [PreflightCheck(.configuration, passed: false, "configuration: \(error.message)")]
+        }
+        var checks: [PreflightCheck] = []
+        let schemaCount = configuration.spool.schemas.count
+        let schemaText = configuration.schemasDirectory.map { "\(schemaCount) table schema\(schemaCount == 1 ? "" : "s") from \($0)" } ?? "no schemas directory"
+        checks.append(PreflightCheck(.configuration, passed: true, "configuration \(path ?? "from the environment only") parses (\(schemaText))"))
+
+        // Tables the spool already holds rows for are checked too: a name in code that matches no real table shows up here.
+        let waitingTables = configuration.spoolPath.map(Preflight.waitingTables(inSpoolAt:)) ?? []
+
+        if let destination = configuration.destination {
+            checks.append(PreflightCheck(.destination, passed: true, "destination: project \(destination.project), dataset \(destination.dataset), endpoint \(destination.endpoint)"))
+            do throws(CredentialsError) {
+                let credentials = try configuration.uploader.credentials.makeProvider(endpoint: destination.endpoint)
+                let tables = Set(configuration.spool.schemas.keys).union(destination.tables.keys).union(waitingTables).sorted()
+                let preflight = Preflight(
+                    destination: destination, credentials: credentials, schemas: configuration.spool.schemas,
+                    eventTables: tables, http: ProvisioningConnection.httpConfiguration(configuration)
+                )
+                checks += preflight.run()
+            } catch {
+                checks.append(PreflightCheck(.credentials, passed: false, "credentials: \(error.message)"))
+                checks.append(PreflightCheck(.endpoint, passed: false, "\(destination.endpoint) not checked: no usable credentials"))
+            }
+        } else {
+            checks.append(PreflightCheck(.destination, passed: false, "no BigQuery destination: set destination.project and destination.dataset in the configuration file (or SPOOL_PROJECT and SPOOL_DATASET)"))
+        }
+
+        if let spoolPath = configuration.spoolPath {
+            checks += Preflight.checkSpoolFile(at: spoolPath)
+        } else {
+            checks.append(PreflightCheck(.spoolFile, passed: false, "no spool file configured: set spool.path in the configuration file (or SPOOL_DB)"))
+        }
+        return checks
+    }
+}
