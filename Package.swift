@@ -70,6 +70,8 @@ let package = Package(
             name: "spoolctl",
             dependencies: [
                 "Spool",
+                "BigQueryREST",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,6 +101,8 @@ let package = Package(
         .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema"]),
         .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
+        // End-to-end tests of the spoolctl binary, run as a child process.
+        .testTarget(name: "spoolctlTests", dependencies: ["Spool", "SpoolTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
