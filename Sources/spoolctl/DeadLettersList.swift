@@ -53,11 +53,14 @@ extension DeadLetters {
         /// ID, table, reason, location and time, within 80 columns.
         static func table(_ letters: [DeadLetter]) -> String {
             let idWidth = max(2, letters.map { String($0.id).count }.max() ?? 0)
-            let tableWidth = min(32, max(5, letters.map(\.table.count).max() ?? 0))
             let reasonWidth = min(12, max(6, letters.map(\.reason.count).max() ?? 0))
             let timeWidth = 20
-            let used = idWidth + tableWidth + reasonWidth + timeWidth + 8
-            let locationWidth = max(8, min(80 - used, max(8, letters.map(\.location.count).max() ?? 0)))
+            let fixed = idWidth + reasonWidth + timeWidth + 8
+            // Table and location share what is left of 80 columns; the location gets up to 18 of it first.
+            let locationNeed = min(18, max(8, letters.map(\.location.count).max() ?? 0))
+            let tableNeed = max(5, letters.map(\.table.count).max() ?? 0)
+            let tableWidth = min(tableNeed, max(20, 80 - fixed - locationNeed))
+            let locationWidth = max(8, 80 - fixed - tableWidth)
             func row(_ id: String, _ table: String, _ reason: String, _ location: String, _ time: String) -> String {
                 [Column.right(id, idWidth), Column.left(table, tableWidth), Column.left(reason, reasonWidth), Column.left(location, locationWidth), time]
                     .joined(separator: "  ")

@@ -63,7 +63,7 @@ final class DrainProgress: Sendable {
         let seconds = max(elapsedSeconds, 0.001)
         let rate = Double(state.resolved) / seconds
         let remaining = max(0, total - state.resolved)
-        let eta = rate > 0 ? TimeText.span(millis: Int64(Double(remaining) / rate * 1000)) : "?"
+        let eta = remaining == 0 ? "0s" : rate > 0 ? TimeText.span(millis: Int64(Double(remaining) / rate * 1000)) : "?"
         let counts = "\(NumberText.grouped(state.resolved))/\(NumberText.grouped(total)) rows"
         let speed = "\(NumberText.grouped(Int(rate))) rows/s"
         if onTerminal {
