@@ -4,7 +4,7 @@ import Spool
 
 /// Where the spool and its configuration are: shared by every command that reads a spool file.
 struct SpoolOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The spool file (default: spool.path of the configuration file, or $SPOOL_DB).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The spool file (default: $SPOOL_DB, else spool.path of the configuration file).", valueName: "path"))
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp("The configuration file (default: $SPOOL_CONFIG, else /etc/spool/spool.json when it exists).", valueName: "path"))
