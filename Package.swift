@@ -70,6 +70,8 @@ let package = Package(
             name: "spoolctl",
             dependencies: [
                 "Spool",
+                "BigQueryREST",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,6 +103,8 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
         // spoolctl tables create / doctor as child processes, and the uploader's start-up preflight.
         .testTarget(name: "ProvisioningTests", dependencies: ["Spool", "SpoolTestSupport"]),
+        // End-to-end tests of the spoolctl binary, run as a child process.
+        .testTarget(name: "spoolctlTests", dependencies: ["Spool", "SpoolTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Spool
+
+struct DeadLetters: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dead-letters",
+        abstract: "List, show, requeue or purge rows BigQuery will never accept.",
+        discussion: """
+            Dead letters keep everything needed to understand and replay a row: its table, insert id, payload, \
+            and BigQuery's reason, location and message (or Spool's: expired, poison).
+            """,
+        subcommands: [List.self, Show.self, Requeue.self, Purge.self]
+    )
+}
+
+/// Which dead letters a command works on: ids and filters, all of which must match.
+struct DeadLetterSelection: ParsableArguments {
+    @Option(help: ArgumentHelp("Only this event table.", valueName: "name"))
+    var table: String?
+
+    @Option(help: ArgumentHelp("Only this reason, e.g. invalid, expired, poison.", valueName: "reason"))
+    var reason: String?
+
+    @Option(help: ArgumentHelp("Only rows dead-lettered at or after this time: ISO-8601, or a duration ago such as 1h or 30m.", valueName: "time"))
+    var since: PointInTime?
+
+    @Option(help: ArgumentHelp("Only rows dead-lettered before this time: ISO-8601, or a duration ago such as 7d.", valueName: "time"))
+    var before: PointInTime?
+
+    @Option(help: ArgumentHelp("At most this many rows, newest first.", valueName: "n"))
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 {
+            throw ValidationError("--limit must be at least 1")
+        }
+    }
+
+    /// The matching dead letters, newest first. `ids` (when not empty) narrows the choice to those rows.
+    func select(from spool: Spool, ids: [Int64] = [], defaultLimit: Int?) throws -> [DeadLetter] {
+        let cap = limit ?? defaultLimit ?? Int(Int32.max)
+        var letters: [DeadLetter]
+        if ids.isEmpty {
+            // --before is applied here, after the query, so the query must not cut the list first.
+            let queryLimit = before == nil ? cap : Int(Int32.max)
+            letters = try spool.deadLetters(matching: DeadLetterFilter(table: table, reason: reason, since: since?.iso, limit: queryLimit))
+        } else {
+            letters = []
+            for id in ids {
+                guard let letter = try spool.outbox.deadLetter(id: id) else {
+                    Diagnostics.warning("no dead letter with id \(id)")
+                    continue
+                }
+                letters.append(letter)
+            }
+            letters.sort { $0.id > $1.id }
+            letters = letters.filter { letter in
+                (table.map { letter.table == $0 } ?? true) && (reason.map { letter.reason == $0 } ?? true)
+                    && (since.map { letter.deadLetteredAt >= $0.iso } ?? true)
+            }
+        }
+        if let before {
+            letters = letters.filter { $0.deadLetteredAt < before.iso }
+        }
+        return Array(letters.prefix(cap))
+    }
+
+    var isEmpty: Bool {
+        table == nil && reason == nil && since == nil && before == nil && limit == nil
+    }
+}

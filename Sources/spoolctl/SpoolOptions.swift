@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Spool
+
+/// Where the spool and its configuration are: shared by every command that reads a spool file.
+struct SpoolOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The spool file (default: $SPOOL_DB, else spool.path of the configuration file).", valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("The configuration file (default: $SPOOL_CONFIG, else /etc/spool/spool.json when it exists).", valueName: "path"))
+    var config: String?
+
+    /// The configuration file (when one is found) with the environment applied. An explicit file that is
+    /// missing or unreadable is an error.
+    func loadConfiguration() throws -> SpoolConfigurationFile {
+        let path = SpoolConfigurationFile.locate(explicit: config)
+        return try SpoolConfigurationFile.load(path: path)
+    }
+
+    /// `--db`, else the configuration's spool path (`SPOOL_DB` included).
+    func spoolPath(in file: SpoolConfigurationFile) throws -> String {
+        if let db { return db }
+        if let path = file.spoolPath { return path }
+        let source = file.sourcePath.map { "the configuration file \($0) names no spool.path" }
+            ?? "no configuration file was found (--config, $SPOOL_CONFIG, \(SpoolConfigurationFile.defaultPath))"
+        throw CommandFailure("which spool? Pass --db PATH: \(source)")
+    }
+
+    /// Opens the spool file, which must exist: a tool never creates an empty spool from a typo.
+    func openSpool(_ file: SpoolConfigurationFile, readOnly: Bool) throws -> Spool {
+        let path = try spoolPath(in: file)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("no spool file at \(path)")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CommandFailure("the spool file \(path) cannot be read (permissions)")
+        }
+        var configuration = file.spool
+        configuration.readOnly = readOnly
+        configuration.logger = nil
+        return try Spool(path: path, configuration: configuration)
+    }
+}
+
+/// The destination a command sends to: the configuration's, else the one the spool file recorded when an
+/// uploader last started.
+enum DestinationLookup {
+    static func destination(file: SpoolConfigurationFile, spool: Spool?) throws -> Destination {
+        if let destination = file.destination { return destination }
+        if let spool, let text = try spool.outbox.setting(DestinationSetting.key), let recorded = DestinationSetting.decode(text) {
+            return recorded
+        }
+        throw CommandFailure(
+            "no destination: the configuration has no \"destination\" section (or SPOOL_PROJECT/SPOOL_DATASET), "
+                + "and the spool file records none (an uploader records it when it starts)"
+        )
+    }
+}
+
+/// `--credentials PATH|none|automatic` (else SPOOL_CREDENTIALS, else the configuration's choice).
+struct CredentialsOption: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where BigQuery access tokens come from: automatic (Google's ADC order; none for a loopback emulator), none, or a key file path. Default: $SPOOL_CREDENTIALS, else the configuration's uploader.credentials.",
+            valueName: "path|none|automatic"
+        )
+    )
+    var credentials: String?
+
+    func apply(to configuration: inout UploaderConfiguration) {
+        guard let credentials else { return }
+        switch credentials {
+        case "automatic": configuration.credentials = .automatic
+        case "none": configuration.credentials = .none
+        default: configuration.credentials = .file(credentials)
+        }
+    }
+}
