@@ -99,6 +99,8 @@ let package = Package(
         .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema"]),
         .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
+        // Crashes, outages, fault storms, poison rows, full disks, several processes, bad files, shutdown.
+        .testTarget(name: "ReliabilityTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -117,8 +117,11 @@ public final class SpoolUploader: Service, Sendable {
         let engine = makeEngine()
         engine.shouldContinue = { [self] in
             let state = stopState
-            let leased = (try? lease.hold()) ?? false
-            return leased && (!state.stop || state.deadline != nil)
+            // A graceful shutdown that arrives during a pass bounds that pass too, not only the last one.
+            if state.stop, state.deadline.map({ configuration.now() >= $0 }) ?? true {
+                return false
+            }
+            return (try? lease.hold()) ?? false
         }
         logger.info("spool uploader started", metadata: ["spool.holder": "\(lease.holder)", "spool.endpoint": "\(destination.endpoint)"])
         defer {
