@@ -3,20 +3,22 @@ import Spool
 import SpoolTestSupport
 import Testing
 
-/// A process that appends and uploads is SIGKILLed again and again, mid-append and mid-upload, and restarted on the
-/// same file: every event it acknowledged must reach BigQuery or dead_letters.
-@Suite("kill -9 while appending and uploading", .serialized)
-struct KillTests {
-    @Test("every acknowledged event survives ten SIGKILLs, half of them during an insertAll request")
-    func acknowledgedEventsSurviveRepeatedKills() throws {
-        let outcome = try KillScenario.run(rounds: 10, seed: 9)
-        outcome.tally.report("kill")
-        print("kill: \(outcome.midUploadKills) of \(outcome.rounds) kills during an insertAll request; proxy \(outcome.faults)")
-        #expect(outcome.tally.appended > 0)
-        #expect(outcome.tally.lost == 0, "lost e.g. \(outcome.tally.lostExamples)")
-        #expect(outcome.tally.deadLettered == 0)
-        #expect(outcome.integrity == ["ok"])
-        #expect(outcome.midUploadKills >= 3, "some kills landed while a request was in flight")
+extension Reliability {
+    /// A process that appends and uploads is SIGKILLed again and again, mid-append and mid-upload, and restarted on the
+    /// same file: every event it acknowledged must reach BigQuery or dead_letters.
+    @Suite("kill -9 while appending and uploading", .serialized)
+    struct KillTests {
+        @Test("every acknowledged event survives ten SIGKILLs, half of them during an insertAll request")
+        func acknowledgedEventsSurviveRepeatedKills() throws {
+            let outcome = try KillScenario.run(rounds: 10, seed: 9)
+            outcome.tally.report("kill")
+            print("kill: \(outcome.midUploadKills) of \(outcome.rounds) kills during an insertAll request; proxy \(outcome.faults)")
+            #expect(outcome.tally.appended > 0)
+            #expect(outcome.tally.lost == 0, "lost e.g. \(outcome.tally.lostExamples)")
+            #expect(outcome.tally.deadLettered == 0)
+            #expect(outcome.integrity == ["ok"])
+            #expect(outcome.midUploadKills >= 3, "some kills landed while a request was in flight")
+        }
     }
 }
 
@@ -46,7 +48,7 @@ enum KillScenario {
         for round in 0..<rounds {
             let child = try ChildProcess.launch(BuiltProducts.path("spool-torture"), [
                 "--db", path, "--prefix", "k\(seed)r\(round)", "--rate", "2000",
-                "--endpoint", proxy.baseURL, "--project", Emulator.project, "--dataset", dataset, "--lease-seconds", "1",
+                "--endpoint", proxy.baseURL, "--project", Emulator.project, "--dataset", dataset, "--lease-seconds", "2",
             ])
             try child.waitForOutput(containing: "ack k\(seed)r\(round)-", timeout: .seconds(30))
             if round % 2 == 0 {

@@ -3,22 +3,24 @@ import Spool
 import SpoolTestSupport
 import Testing
 
-/// A network that fails half of all requests in every way it can: the uploader must deliver everything anyway and
-/// never dead-letter a row because of a transient error.
-@Suite("Fault storm", .serialized)
-struct StormTests {
-    @Test("30% 503, 10% 429, 5% resets, 5% timeouts, truncated and non-JSON answers: all delivered, no dead letters")
-    func everythingIsDeliveredThroughAStorm() throws {
-        let events = 3000
-        let outcome = try StormScenario.run(events: events, seed: 20_261_126)
-        outcome.tally.report("storm")
-        print("storm: \(outcome.faults); append during storm \(outcome.latencies.summary)")
-        #expect(outcome.tally.appended == events)
-        #expect(outcome.tally.lost == 0, "lost e.g. \(outcome.tally.lostExamples)")
-        #expect(outcome.deadLetters == 0, "no dead letter is caused by a transient error")
-        #expect(outcome.tally.delivered == events)
-        #expect(outcome.tally.duplicated <= outcome.rowsRelayedUnanswered, "duplicates only from requests stored but never answered")
-        #expect(outcome.injectedFaults > 0)
+extension Reliability {
+    /// A network that fails half of all requests in every way it can: the uploader must deliver everything anyway and
+    /// never dead-letter a row because of a transient error.
+    @Suite("Fault storm", .serialized)
+    struct StormTests {
+        @Test("30% 503, 10% 429, 5% resets, 5% timeouts, truncated and non-JSON answers: all delivered, no dead letters")
+        func everythingIsDeliveredThroughAStorm() throws {
+            let events = 3000
+            let outcome = try StormScenario.run(events: events, seed: 20_261_126)
+            outcome.tally.report("storm")
+            print("storm: \(outcome.faults); append during storm \(outcome.latencies.summary)")
+            #expect(outcome.tally.appended == events)
+            #expect(outcome.tally.lost == 0, "lost e.g. \(outcome.tally.lostExamples)")
+            #expect(outcome.deadLetters == 0, "no dead letter is caused by a transient error")
+            #expect(outcome.tally.delivered == events)
+            #expect(outcome.tally.duplicated <= outcome.rowsRelayedUnanswered, "duplicates only from requests stored but never answered")
+            #expect(outcome.injectedFaults > 0)
+        }
     }
 }
 
