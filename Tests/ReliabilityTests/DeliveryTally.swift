@@ -135,3 +135,8 @@ struct ScenarioError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
+
+/// scripts/soak varies the scenarios' seeds per round through SPOOL_SOAK_SEED.
+func soakSeed(_ base: UInt64) -> UInt64 {
+    base &+ (ProcessInfo.processInfo.environment["SPOOL_SOAK_SEED"].flatMap(UInt64.init) ?? 0) &* 1_000_003
+}

@@ -10,7 +10,7 @@ extension Reliability {
     struct KillTests {
         @Test("every acknowledged event survives ten SIGKILLs, half of them during an insertAll request")
         func acknowledgedEventsSurviveRepeatedKills() throws {
-            let outcome = try KillScenario.run(rounds: 10, seed: 9)
+            let outcome = try KillScenario.run(rounds: 10, seed: soakSeed(9))
             outcome.tally.report("kill")
             print("kill: \(outcome.midUploadKills) of \(outcome.rounds) kills during an insertAll request; proxy \(outcome.faults)")
             #expect(outcome.tally.appended > 0)

@@ -11,7 +11,7 @@ extension Reliability {
         @Test("30% 503, 10% 429, 5% resets, 5% timeouts, truncated and non-JSON answers: all delivered, no dead letters")
         func everythingIsDeliveredThroughAStorm() throws {
             let events = 3000
-            let outcome = try StormScenario.run(events: events, seed: 20_261_126)
+            let outcome = try StormScenario.run(events: events, seed: soakSeed(20_261_126))
             outcome.tally.report("storm")
             print("storm: \(outcome.faults); append during storm \(outcome.latencies.summary)")
             #expect(outcome.tally.appended == events)
