@@ -28,7 +28,7 @@ extension Reliability {
                     "--dataset", dataset, "--lease-seconds", "2",
                 ])
             }
-            defer { uploaders.forEach { $0.kill(signal: SIGKILL); $0.waitForExit() } }
+            defer { uploaders.filter(\.isRunning).forEach { $0.kill(signal: SIGKILL); $0.waitForExit() } }
             let appenders = try (0..<4).map { number in
                 try ChildProcess.launch(torture, ["--db", path, "--prefix", "m\(number)", "--rate", "300", "--count", "2400"])
             }
