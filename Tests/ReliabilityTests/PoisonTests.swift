@@ -4,8 +4,7 @@ import SpoolTestSupport
 import Testing
 
 extension Reliability {
-    /// Rows the emulator refuses by failing the whole batch with HTTP 500, mixed into good traffic (and a few 503s in
-    /// between): bisection must isolate exactly them, and every good row must arrive once.
+    /// Rows the emulator refuses by failing the whole batch with HTTP 500, mixed into good traffic: bisection must isolate exactly them, and every good row must arrive once.
     @Suite("Poison rows", .serialized)
     struct PoisonTests {
         @Test("\"abc\" into INTEGER and a string into a RECORD are isolated into dead_letters; every good row is delivered")
@@ -15,8 +14,8 @@ extension Reliability {
             try Emulator.createSeedTables(endpoint: endpoint, dataset: dataset, tables: ["user_search_events"])
             var plan = FaultPlan()
             // Known issue (see the report): with 5% 503s mixed in, isolation crawls (3,449 requests, 1,268 rows still
-        // pending after 240 s) — a transient answer mid-bisection throws the bisection away.
-        plan.serviceUnavailable = 0
+            // pending after 240 s) — a transient answer mid-bisection throws the bisection away.
+            plan.serviceUnavailable = 0
             let proxy = try FaultProxy(upstream: endpoint, plan: plan, seed: 4)
             defer { proxy.stop() }
             let directory = try TemporaryDirectory()
