@@ -105,6 +105,8 @@ let package = Package(
         .testTarget(name: "ProvisioningTests", dependencies: ["Spool", "SpoolTestSupport"]),
         // End-to-end tests of the spoolctl binary, run as a child process.
         .testTarget(name: "spoolctlTests", dependencies: ["Spool", "SpoolTestSupport"]),
+        // Crashes, outages, fault storms, poison rows, full disks, several processes, bad files, shutdown.
+        .testTarget(name: "ReliabilityTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,6 +29,9 @@ final class DeliveryEngine {
 
     /// Called between batches; returning false interrupts the pass (stop requested, lease lost).
     var shouldContinue: () -> Bool = { true }
+    /// Called before each request (bisection sends several per batch); returning false (the lease was lost)
+    /// keeps the request from being sent: another uploader may hold these rows now.
+    var beforeRequest: () -> Bool = { true }
     /// Called after each applied batch.
     var onBatch: (_ table: String, _ report: DeliveryReport) -> Void = { _, _ in }
 
@@ -184,6 +187,9 @@ final class DeliveryEngine {
     // MARK: Requests
 
     fileprivate func send(_ rows: ArraySlice<OutboxRow>, table: String) -> InsertAllResult {
+        guard beforeRequest() else {
+            return .failed(RequestFailure(kind: .transport, message: "not sent: this uploader no longer holds the spool's lease"))
+        }
         let target = destination.target(for: table)
         let started = ContinuousClock.now
         let result = client.insertAll(

@@ -110,10 +110,14 @@ public final class SpoolUploader: Service, Sendable {
     private func runLoop() {
         let lease = LeaseHolder(outbox: spool.outbox, duration: configuration.leaseDuration, now: configuration.now)
         let engine = makeEngine()
+        engine.beforeRequest = { (try? lease.hold()) ?? false }
         engine.shouldContinue = { [self] in
             let state = stopState
-            let leased = (try? lease.hold()) ?? false
-            return leased && (!state.stop || state.deadline != nil)
+            // A graceful shutdown that arrives during a pass bounds that pass too, not only the last one.
+            if state.stop, state.deadline.map({ configuration.now() >= $0 }) ?? true {
+                return false
+            }
+            return (try? lease.hold()) ?? false
         }
         logger.info("spool uploader started", metadata: ["spool.holder": "\(lease.holder)", "spool.endpoint": "\(destination.endpoint)"])
         defer {
@@ -155,7 +159,12 @@ public final class SpoolUploader: Service, Sendable {
     }
 
     private func makeEngine() -> DeliveryEngine {
-        let http = HTTPClient.Configuration(connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout)
+        // A request must end while the lease it was sent under still runs (it is renewed before each request once a
+        // third of it has passed): else a standby takes over and sends the same rows while this answer is awaited.
+        let requestTimeout = min(configuration.requestTimeout, configuration.leaseDuration / 2)
+        let http = HTTPClient.Configuration(
+            connectTimeout: min(configuration.connectTimeout, requestTimeout), totalTimeout: requestTimeout
+        )
         let client = BigQueryClient(
             endpoint: destination.endpoint, project: destination.project, credentials: credentials, http: http,
             compressRequests: configuration.compressRequests, logger: logger
@@ -210,6 +219,7 @@ public final class SpoolUploader: Service, Sendable {
         }
 
         let engine = makeEngine()
+        engine.beforeRequest = { (try? lease.hold()) ?? false }
         engine.shouldContinue = { (!shouldStop()) && ((try? lease.hold()) ?? false) }
         engine.onBatch = progress
         while true {

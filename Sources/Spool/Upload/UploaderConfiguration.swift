@@ -8,7 +8,8 @@ public struct UploaderConfiguration: Sendable {
     /// Payload bytes per request; BigQuery refuses requests over 10 MB.
     public var batchBytes: Int = 5_000_000
     public var connectTimeout: Duration = .seconds(10)
-    /// The whole request, upload and answer included.
+    /// The whole request, upload and answer included. Capped at half of `leaseDuration`, so that no answer can
+    /// arrive after another uploader took the lease over.
     public var requestTimeout: Duration = .seconds(60)
     /// Backoff after a failed request: full jitter between `initialBackoff` and a ceiling that doubles per
     /// consecutive failure up to `maxBackoff`. Retry-After raises the wait, never lowers it.
@@ -22,7 +23,8 @@ public struct UploaderConfiguration: Sendable {
     public var maxRowAge: Duration?
     /// How often an idle uploader looks for new rows.
     public var pollInterval: Duration = .milliseconds(500)
-    /// The uploader lease's lifetime; the holder renews it every third of that.
+    /// The uploader lease's lifetime; the holder renews it every third of that, before requests included. A
+    /// killed holder's successor waits this long; requests time out after at most half of it.
     public var leaseDuration: Duration = .seconds(30)
     /// On graceful shutdown, how long the last drain may take.
     public var shutdownDrainTimeout: Duration = .seconds(5)
