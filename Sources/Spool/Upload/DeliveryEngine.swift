@@ -214,6 +214,15 @@ final class DeliveryEngine {
         if let first = rows.first?.id { serverErrorStrikes[first] = nil }
     }
 
+    /// Tables whose last bisection was cut short by a transient failure: their next 500 resumes bisecting at once
+    /// instead of counting strikes again, so a poison row is isolated even while the network is flaky.
+    private var unfinishedBisections: Set<String> = []
+
+    fileprivate func bisectionUnfinished(_ table: String) -> Bool { unfinishedBisections.contains(table) }
+    fileprivate func setBisectionUnfinished(_ table: String, _ unfinished: Bool) {
+        if unfinished { unfinishedBisections.insert(table) } else { unfinishedBisections.remove(table) }
+    }
+
     fileprivate func backoffDelay(failures: Int, minimum: Duration?) -> Duration {
         backoff.delay(afterFailures: failures, minimum: minimum, using: &random)
     }
@@ -259,7 +268,7 @@ private struct BatchSender {
                 bisect(batch, firstFailure: failure, into: &resolution)
             case .serverError:
                 let strikes = engine.strike(batch)
-                if batch.count > 1 && strikes >= 2 {
+                if batch.count > 1 && (strikes >= 2 || engine.bisectionUnfinished(table)) {
                     engine.clearStrikes(batch)
                     bisect(batch, firstFailure: failure, into: &resolution)
                 } else if batch.count == 1 && strikes >= engine.uploaderConfiguration.poisonStrikes && engine.acceptedRecently {
@@ -319,6 +328,18 @@ private struct BatchSender {
         }
     }
 
+    /// Inside a bisection, a transient failure (503, 429, a reset, a timeout) is tried again twice at once: aborting
+    /// would throw away the bisection's progress, and under a steady drizzle of such errors it would never finish.
+    private mutating func sendRetryingTransients(_ rows: ArraySlice<OutboxRow>) -> InsertAllResult {
+        var result: InsertAllResult = .failed(RequestFailure(kind: .transport, message: "not sent"))
+        for _ in 0..<3 {
+            requests += 1
+            result = engine.send(rows, table: table)
+            guard case .failed(let failure) = result, FailureAction(failure) == .retry else { return result }
+        }
+        return result
+    }
+
     /// Splits a refused batch in halves until each refused row stands alone, then dead-letters it with the last error.
     private mutating func bisect(_ rows: ArraySlice<OutboxRow>, firstFailure: RequestFailure, into resolution: inout BatchResolution) {
         var poisonCandidates: [(OutboxRow, RequestFailure)] = []
@@ -342,8 +363,7 @@ private struct BatchSender {
             let halves = [rows[rows.startIndex..<middle], rows[middle..<rows.endIndex]]
             for (position, half) in halves.enumerated() {
                 guard transient == nil, !outage else { return }
-                sender.requests += 1
-                switch sender.engine.send(half, table: sender.table) {
+                switch sender.sendRetryingTransients(half) {
                 case .response(_, let insertErrors):
                     accepted = true
                     sender.judge(half, insertErrors: insertErrors, into: &resolution)
@@ -371,8 +391,7 @@ private struct BatchSender {
             var lastFailure = failure
             var stillFailing = true
             for _ in 1..<max(engine.uploaderConfiguration.poisonStrikes, 1) {
-                requests += 1
-                switch engine.send([row][...], table: table) {
+                switch sendRetryingTransients([row][...]) {
                 case .response(_, let insertErrors):
                     judge([row][...], insertErrors: insertErrors, into: &resolution)
                     stillFailing = false
@@ -390,6 +409,7 @@ private struct BatchSender {
         if outage, transient == nil {
             transient = firstFailure
         }
+        engine.setBisectionUnfinished(table, transient != nil && !outage)
         if let transient {
             // The service itself is failing: what was not resolved waits for the backoff.
             let resolved = Set(resolution.delivered + resolution.deadLettered.map(\.id) + resolution.retried.map(\.id))
