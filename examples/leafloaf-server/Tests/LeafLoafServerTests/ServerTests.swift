@@ -11,7 +11,8 @@ import SpoolTestSupport
 import Testing
 
 /// The example server through real HTTP on loopback, with the uploader in its ServiceGroup and the BigQuery
-/// emulator behind it. Metrics are bootstrapped globally, so the suite runs one test at a time.
+/// emulator behind it. Each server opens its spool under a task-local `TestMetrics` factory; the suite runs one test
+/// at a time, as the emulator tests are heavy.
 @Suite("LeafLoaf server over loopback HTTP", .serialized)
 struct ServerTests {
     let directory: TemporaryDirectory
@@ -23,7 +24,6 @@ struct ServerTests {
 
     init() throws {
         directory = try TemporaryDirectory(prefix: "leafloaf-test")
-        MetricsSystem.bootstrapInternal(metrics)
     }
 
     /// A configuration file for `endpoint`, with timeouts and backoff short enough for tests.
@@ -46,7 +46,10 @@ struct ServerTests {
     }
 
     private func makeServer(_ options: ServerOptions) throws -> LeafLoafServer {
-        try LeafLoafServer(options: options, logger: logs.logger(level: .trace))
+        // The spool's metrics use the factory in effect when it is opened.
+        try withMetricsFactory(metrics) { () throws -> LeafLoafServer in
+            try LeafLoafServer(options: options, logger: logs.logger(level: .trace))
+        }
     }
 
     private func post<Body: Encodable>(_ client: some TestClientProtocol, _ uri: String, _ body: Body) async throws -> (HTTPResponse.Status, String) {
