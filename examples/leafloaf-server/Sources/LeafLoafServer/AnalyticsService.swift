@@ -18,29 +18,29 @@ public struct AnalyticsService: Sendable {
     }
 
     public func trackSearchEvent(_ event: SearchEvent) {
-        record(SearchEvent.table) { try $0.append(event, to: SearchEvent.table) }
+        record(event, to: SearchEvent.table)
     }
 
     public func trackInteractionEvent(_ event: InteractionEvent) {
-        record(InteractionEvent.table) { try $0.append(event, to: InteractionEvent.table) }
+        record(event, to: InteractionEvent.table)
     }
 
     public func trackCartEvent(_ event: CartEvent) {
-        record(CartEvent.table) { try $0.append(event, to: CartEvent.table) }
+        record(event, to: CartEvent.table)
     }
 
     public func trackOrderEvent(_ event: OrderEvent) {
-        record(OrderEvent.table) { try $0.append(event, to: OrderEvent.table) }
+        record(event, to: OrderEvent.table)
     }
 
     public func trackRecommendationImpression(_ event: RecommendationImpressionEvent) {
-        record(RecommendationImpressionEvent.table) { try $0.append(event, to: RecommendationImpressionEvent.table) }
+        record(event, to: RecommendationImpressionEvent.table)
     }
 
-    private func record(_ table: String, _ append: (Spool) throws(SpoolError) -> String) {
+    private func record<Event: Encodable>(_ event: Event, to table: String) {
         guard let spool else { return }
         do throws(SpoolError) {
-            _ = try append(spool)
+            try spool.append(event, to: table)
         } catch {
             // SpoolError messages never contain payload values.
             logger.warning("analytics event not recorded", metadata: ["leafloaf.table": "\(table)", "leafloaf.error": "\(error.message)"])

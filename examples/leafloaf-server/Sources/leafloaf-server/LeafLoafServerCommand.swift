@@ -49,8 +49,7 @@ struct LeafLoafServerCommand: AsyncParsableCommand {
         let events = eventsSetting
         let server = try LeafLoafServer(options: options, logger: logger) { port in
             // One line on stdout that scripts wait for.
-            print("leafloaf-server listening on http://\(host):\(port) (events \(events))")
-            fflush(stdout)
+            FileHandle.standardOutput.write(Data("leafloaf-server listening on http://\(host):\(port) (events \(events))\n".utf8))
         }
         try await server.run()
     }
