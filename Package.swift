@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "spoolctl", targets: ["spoolctl"]),
         .executable(name: "spool-bench", targets: ["spool-bench"]),
         .executable(name: "spool-torture", targets: ["spool-torture"]),
+        // Loopback HTTP server, BigQuery stub and emulator helpers for the example server's tests.
+        .library(name: "SpoolTestSupport", targets: ["SpoolTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -107,6 +109,11 @@ let package = Package(
         .testTarget(name: "spoolctlTests", dependencies: ["Spool", "SpoolTestSupport"]),
         // Crashes, outages, fault storms, poison rows, full disks, several processes, bad files, shutdown.
         .testTarget(name: "ReliabilityTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
+        // Bootstraps the global metrics system: its tests run serialized, in a target of their own.
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: ["Spool", "SpoolTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

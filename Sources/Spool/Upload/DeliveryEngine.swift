@@ -178,7 +178,7 @@ final class DeliveryEngine {
         }
         let summary = differences.prefix(5).map { "\($0)" }.joined(separator: "; ")
         let note = "remote schema of \(target.dataset).\(target.table) differs from the local file (\(summary)); validating with the remote schema"
-        logger.warning("schema drift", metadata: ["spool.table": "\(table)", "spool.differences": "\(differences.count)"])
+        logger.info("schema drift", metadata: ["spool.table": "\(table)", "spool.differences": "\(differences.count)"])
         try? outbox.setSchemaNote(note, table: table)
         validators[table] = RowValidator(schema: remote, ignoreUnknownValues: destination.ignoreUnknownValues || spool.configuration.ignoreUnknownValues)
         return true
@@ -284,7 +284,7 @@ private struct BatchSender {
             case .pause(let reason):
                 let recheck = engine.currentTime + engine.uploaderConfiguration.pauseRecheckInterval.inMilliseconds
                 resolution.tableOutcome = .paused(reason: reason, error: "\(failure)", recheckAt: recheck)
-                engine.engineLogger.warning("table paused: BigQuery refuses it; its rows wait", metadata: [
+                engine.engineLogger.info("table paused: BigQuery refuses it; its rows wait", metadata: [
                     "spool.table": "\(table)", "spool.reason": "\(reason)", "spool.error": "\(failure)",
                 ])
             }

@@ -130,12 +130,14 @@ public final class SpoolUploader: Service, Sendable {
             shouldContinue: { [self] in !stopState.stop }
         )
         var announcedWait = false
+        var gaugesRecordedAt: Int64?
         while true {
             let state = stopState
             if state.stop {
                 if let deadline = state.deadline, (try? lease.hold()) == true {
                     _ = try? engine.pass(until: deadline)
                 }
+                recordPendingGauges()
                 return
             }
             var sleep = configuration.pollInterval
@@ -146,16 +148,28 @@ public final class SpoolUploader: Service, Sendable {
                     if let due = report.nextDueAt {
                         sleep = min(sleep, .milliseconds(max(due - configuration.now(), 10)))
                     }
+                    // status() counts the outbox: cheap, but not for every pass of a busy uploader.
+                    let now = configuration.now()
+                    if gaugesRecordedAt.map({ now - $0 >= configuration.gaugeInterval.inMilliseconds }) ?? true {
+                        gaugesRecordedAt = now
+                        recordPendingGauges()
+                    }
                 } else if !announcedWait, let other = lease.lastRefusal {
                     announcedWait = true
                     logger.info("another uploader holds the spool's lease; waiting", metadata: ["spool.lease_holder": "\(other.holder)"])
                 }
             } catch {
-                logger.warning("spool uploader pass failed; retrying", metadata: ["spool.error": "\(error.message)"])
+                logger.info("spool uploader pass failed; retrying", metadata: ["spool.error": "\(error.message)"])
                 sleep = configuration.initialBackoff
             }
             _ = wakeUp.wait(timeout: .now() + .milliseconds(Int(max(sleep.inMilliseconds, 1))))
         }
+    }
+
+    /// Sets the pending rows and oldest pending age gauges of every table from the outbox.
+    private func recordPendingGauges() {
+        guard let status = try? spool.status() else { return }
+        spool.metrics.recordPending(status, now: configuration.now())
     }
 
     private func makeEngine() -> DeliveryEngine {

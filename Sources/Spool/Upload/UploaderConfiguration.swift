@@ -23,6 +23,9 @@ public struct UploaderConfiguration: Sendable {
     public var maxRowAge: Duration?
     /// How often an idle uploader looks for new rows.
     public var pollInterval: Duration = .milliseconds(500)
+    /// How often the running uploader refreshes the pending rows and oldest pending age gauges (it counts the
+    /// outbox to do so, so not on every pass).
+    public var gaugeInterval: Duration = .seconds(5)
     /// The uploader lease's lifetime; the holder renews it every third of that, before requests included. A
     /// killed holder's successor waits this long; requests time out after at most half of it.
     public var leaseDuration: Duration = .seconds(30)
@@ -35,7 +38,8 @@ public struct UploaderConfiguration: Sendable {
     public var poisonStrikes: Int = 3
     /// Where access tokens come from.
     public var credentials: CredentialsChoice = .automatic
-    /// Where the uploader logs (info and lower). nil: silent.
+    /// Where the uploader logs (info and lower, dotted `spool.` metadata keys, never payload values). nil: the
+    /// spool's logger, else silent. Spool never creates or bootstraps a logger.
     public var logger: Logger?
     /// Wall clock in Unix milliseconds, injectable for tests.
     public var now: @Sendable () -> Int64 = WallClock.nowMillis
