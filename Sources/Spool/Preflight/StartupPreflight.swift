@@ -33,7 +33,9 @@ enum StartupPreflight {
             if check.passed {
                 logger.debug("spool preflight: \(check.message)", metadata: metadata)
             } else {
-                logger.warning("spool preflight: \(check.message)", metadata: metadata)
+                // Info, not warning: a library logs at info or lower and leaves severity to the application.
+                // The "spool preflight failed" prefix is stable, so it can be alerted on.
+                logger.info("spool preflight failed: \(check.message)", metadata: metadata)
             }
         }
         let failures = checks.filter { !$0.passed }.count
