@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sched.h>
 #include <unistd.h>
 
 // SQLITE_TRANSIENT and SQLITE_STATIC are macros casting integers to function pointers: Swift cannot import them.
@@ -19,13 +20,18 @@ static inline int spool_sqlite3_bind_blob_transient(sqlite3_stmt *stmt, int inde
 }
 
 // SQLite's default busy handler sleeps in steps of 1 ms or more, which shows up as append stalls beside a
-// drainer. This one sleeps 50 µs per retry; `context` carries the retry budget (number of calls) as an integer.
+// drainer. This one first yields the processor for a few dozen retries (catching the gap between two short drainer
+// transactions), then sleeps 50 µs per retry; `context` carries the retry budget (number of calls) as an integer.
 static inline int spool_sqlite3_short_busy_handler(void *context, int calls) {
     intptr_t budget = (intptr_t)context;
     if (calls >= budget) {
         return 0;
     }
-    usleep(50);
+    if (calls < 64) {
+        sched_yield();
+    } else {
+        usleep(50);
+    }
     return 1;
 }
 

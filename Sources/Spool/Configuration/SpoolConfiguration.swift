@@ -28,8 +28,8 @@ extension Spool {
         public var maxDatabaseBytes: Int64?
         /// How long a statement waits for another connection's lock.
         public var busyTimeout: Duration = .seconds(5)
-        /// The background checkpointer runs once the WAL holds this many 4 KiB pages.
-        public var checkpointPages: Int = 1000
+        /// The background checkpointer runs once the WAL holds this many 4 KiB pages (16 MiB by default).
+        public var checkpointPages: Int = 4000
         /// The WAL's upper bound in pages: past it, the committing connection checkpoints itself.
         public var walMaxPages: Int = 16_384
         /// Table schemas by event table name, for strict mode and for the uploader's local validation.

@@ -148,8 +148,8 @@ package final class SQLiteConnection: Sendable {
 
     private static func configure(_ database: Database, options: Options) throws(SpoolError) {
         let handle = database.handle
-        // Roughly one short-handler call per 60 µs of waiting (a 50 µs sleep plus the retry).
-        let budget = max(1, Int32(clamping: options.busyTimeout.inMicroseconds / 60))
+        // 64 yielding retries, then roughly one call per 60 µs of waiting (a 50 µs sleep plus the retry).
+        let budget = 64 + max(1, Int32(clamping: options.busyTimeout.inMicroseconds / 60))
         spool_sqlite3_install_short_busy_handler(handle, budget)
 
         // The first read of the file: a non-database or damaged file fails here with a typed error.
