@@ -55,6 +55,10 @@ enum KillScenario {
                 // Mid-upload: wait for the next request in flight (the previous holder's lease must expire first).
                 if waitUntil(.seconds(8), pollEvery: .milliseconds(1), { proxy.inFlight > 0 }) {
                     usleep(UInt32.random(in: 0...3_000, using: &random))
+                    // The request may have finished meanwhile: aim at the next one, without a pause this time.
+                    if proxy.inFlight == 0 {
+                        _ = waitUntil(.seconds(8), pollEvery: .milliseconds(1), { proxy.inFlight > 0 })
+                    }
                     if proxy.inFlight > 0 { midUploadKills += 1 }
                 }
             } else {
