@@ -65,6 +65,23 @@ struct DeadLetterSelection: ParsableArguments {
         return Array(letters.prefix(cap))
     }
 
+    /// For the commands that change dead letters (requeue, purge): opens the spool for writing, selects the rows and
+    /// hands them to `change`; when none match it says so and calls nothing.
+    func change(
+        _ ids: [Int64], in location: SpoolOptions,
+        _ change: (_ file: SpoolConfigurationFile, _ spool: Spool, _ letters: [DeadLetter]) throws -> Void
+    ) throws {
+        let file = try location.loadConfiguration()
+        let spool = try location.openSpool(file, readOnly: false)
+        defer { spool.close() }
+        let letters = try select(from: spool, ids: ids, defaultLimit: nil)
+        guard !letters.isEmpty else {
+            Diagnostics.note("no dead letters match")
+            return
+        }
+        try change(file, spool, letters)
+    }
+
     var isEmpty: Bool {
         table == nil && reason == nil && since == nil && before == nil && limit == nil
     }

@@ -22,28 +22,22 @@ extension DeadLetters {
         var yes = false
 
         func run() throws {
-            let file = try location.loadConfiguration()
-            let spool = try location.openSpool(file, readOnly: false)
-            defer { spool.close() }
-            let letters = try selection.select(from: spool, ids: ids, defaultLimit: nil)
-            guard !letters.isEmpty else {
-                Diagnostics.note("no dead letters match")
-                return
-            }
-            let count = NumberText.grouped(letters.count)
-            if !yes {
-                guard isatty(STDIN_FILENO) == 1 else {
-                    throw CommandFailure("purge would delete \(count) dead letters for good: pass --yes to confirm (stdin is not a terminal)")
+            try selection.change(ids, in: location) { file, spool, letters in
+                let count = NumberText.grouped(letters.count)
+                if !yes {
+                    guard isatty(STDIN_FILENO) == 1 else {
+                        throw CommandFailure("purge would delete \(count) dead letters for good: pass --yes to confirm (stdin is not a terminal)")
+                    }
+                    Diagnostics.write("Delete \(count) dead letters from \(spool.path) for good? [y/N] ")
+                    let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+                    guard answer == "y" || answer == "yes" else {
+                        Diagnostics.note("nothing deleted")
+                        return
+                    }
                 }
-                Diagnostics.write("Delete \(count) dead letters from \(spool.path) for good? [y/N] ")
-                let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-                guard answer == "y" || answer == "yes" else {
-                    Diagnostics.note("nothing deleted")
-                    return
-                }
+                let removed = try spool.outbox.purgeDeadLetters(ids: letters.map(\.id))
+                Output.line("removed \(NumberText.grouped(removed)) dead letters")
             }
-            let removed = try spool.outbox.purgeDeadLetters(ids: letters.map(\.id))
-            Output.line("removed \(NumberText.grouped(removed)) dead letters")
         }
     }
 }

@@ -21,48 +21,42 @@ extension DeadLetters {
         var ids: [Int64] = []
 
         func run() throws {
-            let file = try location.loadConfiguration()
-            let spool = try location.openSpool(file, readOnly: false)
-            defer { spool.close() }
-            let letters = try selection.select(from: spool, ids: ids, defaultLimit: nil)
-            guard !letters.isEmpty else {
-                Diagnostics.note("no dead letters match")
-                return
-            }
-            let ignoreUnknownValues = file.destination?.ignoreUnknownValues ?? file.spool.ignoreUnknownValues
-            var validators: [String: RowValidator] = [:]
-            var unchecked: Set<String> = []
-            var movable: [DeadLetter] = []
-            var staying: [(letter: DeadLetter, verdict: RowError)] = []
-            for letter in letters {
-                guard let schema = file.spool.schemas[letter.table] else {
-                    unchecked.insert(letter.table)
-                    movable.append(letter)
-                    continue
+            try selection.change(ids, in: location) { file, spool, letters in
+                let ignoreUnknownValues = file.destination?.ignoreUnknownValues ?? file.spool.ignoreUnknownValues
+                var validators: [String: RowValidator] = [:]
+                var unchecked: Set<String> = []
+                var movable: [DeadLetter] = []
+                var staying: [(letter: DeadLetter, verdict: RowError)] = []
+                for letter in letters {
+                    guard let schema = file.spool.schemas[letter.table] else {
+                        unchecked.insert(letter.table)
+                        movable.append(letter)
+                        continue
+                    }
+                    let validator = validators[letter.table] ?? RowValidator(schema: schema, ignoreUnknownValues: ignoreUnknownValues)
+                    validators[letter.table] = validator
+                    if let verdict = validator.validate(json: letter.payload) {
+                        staying.append((letter, verdict))
+                    } else {
+                        movable.append(letter)
+                    }
                 }
-                let validator = validators[letter.table] ?? RowValidator(schema: schema, ignoreUnknownValues: ignoreUnknownValues)
-                validators[letter.table] = validator
-                if let verdict = validator.validate(json: letter.payload) {
-                    staying.append((letter, verdict))
-                } else {
-                    movable.append(letter)
+                let moved = try spool.outbox.requeueDeadLetters(ids: movable.map(\.id).sorted(), now: TimeText.nowMillis())
+                Output.line("requeued \(NumberText.grouped(moved)) rows to the outbox with their original insert ids")
+                if !unchecked.isEmpty {
+                    Diagnostics.note("not validated (no schema configured): \(unchecked.sorted().joined(separator: ", "))")
                 }
+                if moved < movable.count {
+                    Diagnostics.note("\(movable.count - moved) rows were gone before they could be moved (requeued or purged meanwhile)")
+                }
+                guard !staying.isEmpty else { return }
+                Output.line("\(NumberText.grouped(staying.count)) rows stay dead letters: still invalid under the current schema")
+                for (letter, verdict) in staying.sorted(by: { $0.letter.id < $1.letter.id }) {
+                    let location = verdict.location.isEmpty ? "" : " at \(verdict.location)"
+                    Output.line("  \(letter.id) \(letter.table): \(verdict.reason)\(location): \(verdict.message)")
+                }
+                throw ExitCode(2)
             }
-            let moved = try spool.outbox.requeueDeadLetters(ids: movable.map(\.id).sorted(), now: TimeText.nowMillis())
-            Output.line("requeued \(NumberText.grouped(moved)) rows to the outbox with their original insert ids")
-            if !unchecked.isEmpty {
-                Diagnostics.note("not validated (no schema configured): \(unchecked.sorted().joined(separator: ", "))")
-            }
-            if moved < movable.count {
-                Diagnostics.note("\(movable.count - moved) rows were gone before they could be moved (requeued or purged meanwhile)")
-            }
-            guard !staying.isEmpty else { return }
-            Output.line("\(NumberText.grouped(staying.count)) rows stay dead letters: still invalid under the current schema")
-            for (letter, verdict) in staying.sorted(by: { $0.letter.id < $1.letter.id }) {
-                let location = verdict.location.isEmpty ? "" : " at \(verdict.location)"
-                Output.line("  \(letter.id) \(letter.table): \(verdict.reason)\(location): \(verdict.message)")
-            }
-            throw ExitCode(2)
         }
     }
 }

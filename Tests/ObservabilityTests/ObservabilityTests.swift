@@ -133,7 +133,7 @@ struct ObservabilityTests {
     @Test("the library logs at info or lower, with dotted spool. keys, and never a payload value")
     func logsAreQuietDottedAndFreeOfPayloads() async throws {
         defer { stub.stop() }
-        let capture = StructuredLogCapture()
+        let capture = LogCapture()
         let secret = "pii-7f3a-oat-milk"
         let spool = try openSpool(logger: capture.logger(), schemas: true)
         defer { spool.close() }
@@ -146,13 +146,13 @@ struct ObservabilityTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let settled = try await eventually {
-                capture.entries.contains { $0.message.contains("table paused") } && stub.storedEventIds(dataset: "analytics", table: table) == ["ok"]
+                capture.records.contains { $0.message.contains("table paused") } && stub.storedEventIds(dataset: "analytics", table: table) == ["ok"]
             }
             #expect(settled)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        let entries = capture.entries
+        let entries = capture.records
         let messages = entries.map(\.message)
         #expect(messages.contains("spool uploader started"))
         #expect(messages.contains("spool uploader stopped"))

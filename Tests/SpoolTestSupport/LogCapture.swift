@@ -4,12 +4,28 @@ import Synchronization
 /// Collects every log line (level, message and metadata) a logger emits, so tests can check what was
 /// logged, and above all what was not (tokens, payloads).
 public final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
+    /// One log call.
+    public struct Record: Sendable {
+        public var level: Logger.Level
+        public var message: String
+        public var metadata: [String: String]
+
+        /// `level message key=value …` with metadata keys sorted.
+        public var line: String {
+            let rendered = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            return "\(level) \(message) \(rendered)"
+        }
+    }
+
+    private let stored = Mutex<[Record]>([])
 
     public init() {}
 
+    /// Every log call, in order, for checks on levels and metadata keys.
+    public var records: [Record] { stored.withLock { $0 } }
+
     /// One line per log call: `level message key=value …` with metadata keys sorted.
-    public var entries: [String] { lines.withLock { $0 } }
+    public var entries: [String] { records.map(\.line) }
 
     public var text: String { entries.joined(separator: "\n") }
 
@@ -20,8 +36,8 @@ public final class LogCapture: Sendable {
         return logger
     }
 
-    fileprivate func append(_ line: String) {
-        lines.withLock { $0.append(line) }
+    fileprivate func append(_ record: Record) {
+        stored.withLock { $0.append(record) }
     }
 }
 
@@ -37,7 +53,6 @@ private struct CapturingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        capture.append("\(event.level) \(event.message) \(rendered)")
+        capture.append(LogCapture.Record(level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" }))
     }
 }
