@@ -36,8 +36,8 @@ public final class Spool: Sendable {
         options.maxPendingBytes = configuration.maxPendingBytes
         options.capPolicy = configuration.capPolicy
         options.maxDatabaseBytes = configuration.maxDatabaseBytes
-        options.checkpointPages = Int32(configuration.checkpointPages)
-        options.walHardLimitPages = Int32(configuration.walMaxPages)
+        options.checkpointBytes = configuration.checkpointBytes
+        options.walMaxBytes = configuration.walMaxBytes
         options.logger = configuration.logger
         options.access = configuration.readOnly ? .readOnly : .readWrite
         self.outbox = try Outbox(path: path, options: options)

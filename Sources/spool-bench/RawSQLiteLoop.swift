@@ -2,7 +2,7 @@ import CSQLite
 import Foundation
 
 /// The physical limit: the same INSERT into the same schema through the bare C API, no Swift layers, with the same
-/// pragmas (WAL, synchronous=NORMAL) and SQLite's own automatic checkpoints.
+/// pragmas (1 KiB pages, WAL, synchronous=NORMAL) and SQLite's own automatic checkpoints.
 func rawInsertLoop(path: String, count: Int, schemaFrom spoolPath: String?) throws -> Latencies {
     var db: OpaquePointer?
     guard sqlite3_open(path, &db) == SQLITE_OK, let db else { throw BenchError("cannot open \(path)") }
@@ -10,6 +10,7 @@ func rawInsertLoop(path: String, count: Int, schemaFrom spoolPath: String?) thro
     func exec(_ sql: String) throws {
         guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw BenchError(String(cString: sqlite3_errmsg(db))) }
     }
+    try exec("PRAGMA page_size=1024")  // Spool's page size (a no-op on the file Spool created)
     try exec("PRAGMA journal_mode=WAL")
     try exec("PRAGMA synchronous=NORMAL")
     let insert: String

@@ -358,16 +358,34 @@ struct OutboxTests {
         let directory = try TestDirectory()
         let path = directory.path("spool.db")
         let outbox = try openOutbox(path) {
-            $0.checkpointPages = 100
-            $0.walHardLimitPages = 400
+            $0.checkpointBytes = 100 * 1024
+            $0.walMaxBytes = 400 * 1024
         }
         defer { outbox.close() }
         for index in 0..<20_000 {
             _ = try outbox.append(table: "t", insertId: "\(index)", payload: payload(index), now: 0)
         }
-        // Unbounded, 20,000 commits would leave a WAL of ~240 MB (three 4 KiB frames per commit). Bounded, it stays
+        // Unbounded, 20,000 commits would leave a WAL of ~60 MB (three 1 KiB frames per commit). Bounded, it stays
         // within a few multiples of the hard limit (checkpoints race the writer, so not exactly at it).
         let wal = try #require(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int)
-        #expect(wal <= 400 * 4120 * 10, "WAL is \(wal) bytes")
+        #expect(wal <= 400 * 1048 * 10, "WAL is \(wal) bytes")
+    }
+
+    @Test("the checkpointer runs once per checkpointBytes written, not after every commit past them")
+    func checkpointerPacing() throws {
+        let directory = try TestDirectory()
+        let outbox = try openOutbox(directory.path("spool.db")) {
+            $0.checkpointBytes = 1000 * 1024
+            $0.walMaxBytes = 4000 * 1024
+        }
+        defer { outbox.close() }
+        for index in 0..<20_000 {
+            _ = try outbox.append(table: "t", insertId: "\(index)", payload: payload(index), now: 0)
+        }
+        // 20,000 commits write ~100,000 one-KiB frames (row, index entry, totals, and new pages): about 100 wakes of
+        // the checkpointer, plus one a second. Woken by the WAL's size instead, it ran ~750 times.
+        let counts = outbox.checkpointCounts
+        #expect(counts.background >= 10)
+        #expect(counts.background <= 200, "\(counts.background) background checkpoints")
     }
 }

@@ -28,10 +28,11 @@ extension Spool {
         public var maxDatabaseBytes: Int64?
         /// How long a statement waits for another connection's lock.
         public var busyTimeout: Duration = .seconds(5)
-        /// The background checkpointer runs once the WAL holds this many 4 KiB pages (16 MiB by default).
-        public var checkpointPages: Int = 4000
-        /// The WAL's upper bound in pages: past it, the committing connection checkpoints itself.
-        public var walMaxPages: Int = 16_384
+        /// The background checkpointer runs once this many bytes have been written to the WAL since its last run.
+        public var checkpointBytes: Int64 = 4 << 20
+        /// The WAL's upper bound: past it, the committing connection checkpoints itself. From half of it the
+        /// checkpointer briefly holds writers back (about a millisecond) so that the WAL can start over.
+        public var walMaxBytes: Int64 = 64 << 20
         /// Table schemas by event table name, for strict mode and for the uploader's local validation.
         public var schemas: [String: TableSchema] = [:]
         /// Validate every row in `append` against its table's schema and throw the verdict (development and tests).
@@ -59,8 +60,8 @@ extension Spool {
             guard maxRowBytes >= 2 else {
                 throw SpoolError(.invalidConfiguration, "maxRowBytes must be at least 2 (got \(maxRowBytes))")
             }
-            guard checkpointPages >= 1, walMaxPages >= checkpointPages, walMaxPages <= Int(Int32.max) else {
-                throw SpoolError(.invalidConfiguration, "need 1 ≤ checkpointPages ≤ walMaxPages (got \(checkpointPages) and \(walMaxPages))")
+            guard checkpointBytes >= 64 << 10, walMaxBytes >= checkpointBytes else {
+                throw SpoolError(.invalidConfiguration, "need 64 KiB ≤ checkpointBytes ≤ walMaxBytes (got \(checkpointBytes) and \(walMaxBytes))")
             }
         }
     }

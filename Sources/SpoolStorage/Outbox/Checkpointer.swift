@@ -4,27 +4,28 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Runs PASSIVE WAL checkpoints on a thread of its own, so that no append ever pays for one.
+/// Runs WAL checkpoints on a thread of its own, so that no append pays for copying pages.
 ///
-/// It wakes when a commit pushes the WAL past the soft limit (see `WALMonitor`) and otherwise once per interval.
-/// A PASSIVE checkpoint never blocks writers; once it has copied every frame, the next writer starts the WAL over.
+/// It wakes when the `WALMonitor` sees enough new frames, and otherwise once per interval. PASSIVE checkpoints
+/// copy the bulk without blocking anyone; but against a continuous writer they never quite finish, and the WAL only
+/// starts over once a checkpoint has copied every frame. So once the WAL is large, a checkpoint ends with a short
+/// FULL one, which holds writers back only while it copies the few frames written since the PASSIVE passes.
 final class Checkpointer: Sendable {
     private let connection: SQLiteConnection
+    private let monitor: WALMonitor
     private let interval: Duration
     private let logger: Logger
-    private let signal = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let state = Mutex<State>(.idle)
     private let completed = Atomic<Int>(0)
-    /// Set from a wake until the next checkpoint starts, so commits past the limit do not each signal the thread.
-    private let wakePending = Atomic<Bool>(false)
 
     private enum State {
         case idle, running, stopping, stopped
     }
 
-    init(connection: SQLiteConnection, interval: Duration, logger: Logger) {
+    init(connection: SQLiteConnection, monitor: WALMonitor, interval: Duration, logger: Logger) {
         self.connection = connection
+        self.monitor = monitor
         self.interval = interval
         self.logger = logger
     }
@@ -47,11 +48,9 @@ final class Checkpointer: Sendable {
         thread.start()
     }
 
-    /// Asks for a checkpoint now (called from the WAL hook: must not block).
+    /// Asks for a checkpoint now. Never blocks.
     func wake() {
-        if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
-            signal.signal()
-        }
+        monitor.wake()
     }
 
     /// Stops the thread after its current checkpoint and waits for it. Safe to call more than once.
@@ -69,7 +68,7 @@ final class Checkpointer: Sendable {
             }
         }
         guard wasRunning else { return }
-        signal.signal()
+        monitor.wake()
         finished.wait()
         state.withLock { $0 = .stopped }
     }
@@ -81,7 +80,7 @@ final class Checkpointer: Sendable {
     private func runLoop() {
         let timeout = DispatchTimeInterval.milliseconds(Int(interval.inMilliseconds))
         while isRunning {
-            _ = signal.wait(timeout: .now() + timeout)
+            monitor.waitForWake(timeout: timeout)
             guard isRunning else { break }
             checkpoint()
         }
@@ -90,15 +89,16 @@ final class Checkpointer: Sendable {
     }
 
     private func checkpoint() {
-        wakePending.store(false, ordering: .releasing)
         do {
             try connection.withDatabase { (database: Database) throws(SpoolError) in
-                var walPages: Int32 = 0
-                var copied: Int32 = 0
-                let rc = sqlite3_wal_checkpoint_v2(database.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &walPages, &copied)
-                // BUSY only means another checkpoint is running (another process's checkpointer): nothing to do.
-                if rc != SQLITE_OK && rc & 0xff != SQLITE_BUSY {
-                    throw SQLiteResult.error(rc, database: database.handle, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                var progress = try Self.run(SQLITE_CHECKPOINT_PASSIVE, database)
+                if progress.walFrames >= monitor.restartPages {
+                    // What the writers added while the first pass copied, then the last few frames with writers held.
+                    progress = try Self.run(SQLITE_CHECKPOINT_PASSIVE, database)
+                    progress = try Self.run(SQLITE_CHECKPOINT_FULL, database)
+                }
+                if progress.copiedFrames >= 0 {
+                    monitor.didCheckpoint(upTo: progress.copiedFrames)
                 }
             }
             completed.add(1, ordering: .relaxed)
@@ -106,4 +106,19 @@ final class Checkpointer: Sendable {
             logger.debug("spool checkpoint failed", metadata: ["spool.error": "\(error.message)"])
         }
     }
+
+    /// One checkpoint: the WAL's size and how far it has been copied, in frames (-1 when unknown).
+    private static func run(_ mode: Int32, _ database: Database) throws(SpoolError) -> (walFrames: Int32, copiedFrames: Int32) {
+        var walFrames: Int32 = -1
+        var copiedFrames: Int32 = -1
+        let rc = sqlite3_wal_checkpoint_v2(database.handle, nil, mode, &walFrames, &copiedFrames)
+        // BUSY: another checkpoint is running (another process's checkpointer), or a FULL checkpoint could not get
+        // the writers' lock within the busy timeout. Either way there is nothing to do now.
+        if rc != SQLITE_OK && rc & 0xff != SQLITE_BUSY {
+            let sql = mode == SQLITE_CHECKPOINT_FULL ? "PRAGMA wal_checkpoint(FULL)" : "PRAGMA wal_checkpoint(PASSIVE)"
+            throw SQLiteResult.error(rc, database: database.handle, sql: sql)
+        }
+        return (walFrames, copiedFrames)
+    }
 }
+

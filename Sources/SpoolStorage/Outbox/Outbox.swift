@@ -22,10 +22,11 @@ package final class Outbox: Sendable {
         package var capPolicy: CapPolicy = .reject
         /// A hard limit on the database file (rounded down to whole pages).
         package var maxDatabaseBytes: Int64?
-        /// The background checkpointer wakes once the WAL holds this many pages (4 KiB each).
-        package var checkpointPages: Int32 = 4000
-        /// Past this many WAL pages the committing connection checkpoints itself: the WAL's upper bound.
-        package var walHardLimitPages: Int32 = 16_384
+        /// The background checkpointer wakes once this much has been written to the WAL since its last checkpoint.
+        package var checkpointBytes: Int64 = 4 << 20
+        /// The WAL's upper bound: past it the committing connection checkpoints itself. From half of it, the
+        /// checkpointer lets the WAL start over.
+        package var walMaxBytes: Int64 = 64 << 20
         package var checkpointInterval: Duration = .seconds(1)
         package var logger: Logger?
         /// Read-only inspection of a file nobody has open: no locks, no -wal/-shm created (SQLite's `immutable=1`).
@@ -39,6 +40,7 @@ package final class Outbox: Sendable {
     private let appender: SQLiteConnection?
     private let worker: SQLiteConnection
     private let checkpointer: Checkpointer?
+    private let walMonitor: WALMonitor?
     private let logger: Logger
 
     package init(path: String, options: Options) throws(SpoolError) {
@@ -52,12 +54,12 @@ package final class Outbox: Sendable {
         connectionOptions.busyTimeout = options.busyTimeout
         connectionOptions.maxSchemaVersion = Migrator.latestVersion
         connectionOptions.immutable = options.immutable
-        connectionOptions.journalSizeLimit = Int64(options.walHardLimitPages) * 4096
+        connectionOptions.journalSizeLimit = options.walMaxBytes
         if let bytes = options.maxDatabaseBytes {
             guard bytes >= 64 * 1024 else {
                 throw SpoolError(.invalidConfiguration, "maxDatabaseBytes must be at least 64 KiB (got \(bytes))")
             }
-            connectionOptions.maxPageCount = bytes / 4096
+            connectionOptions.maxDatabaseBytes = bytes
         }
 
         switch options.access {
@@ -68,16 +70,19 @@ package final class Outbox: Sendable {
             }
             appender = nil
             checkpointer = nil
+            walMonitor = nil
 
         case .readWrite:
-            // The checkpointer's connection exists before the others, so the WAL hook can wake it from the start.
             let checkpointConnection = try SQLiteConnection(path: path, options: connectionOptions)
-            let checkpointer = Checkpointer(connection: checkpointConnection, interval: options.checkpointInterval, logger: logger)
-            connectionOptions.walMonitor = WALMonitor(
-                softLimitPages: options.checkpointPages,
-                hardLimitPages: options.walHardLimitPages,
-                wake: { [checkpointer] in checkpointer.wake() }
+            // Created first, so it also creates a new file: the WAL limits are in frames of the file's page size.
+            let pageSize = try checkpointConnection.withDatabase { (database: Database) throws(SpoolError) in
+                try database.integer("PRAGMA page_size")
+            }
+            let monitor = WALMonitor(checkpointBytes: options.checkpointBytes, walMaxBytes: options.walMaxBytes, pageSize: pageSize)
+            let checkpointer = Checkpointer(
+                connection: checkpointConnection, monitor: monitor, interval: options.checkpointInterval, logger: logger
             )
+            connectionOptions.walMonitor = monitor
             let worker = try SQLiteConnection(path: path, options: connectionOptions)
             try worker.withDatabase { (database: Database) throws(SpoolError) in
                 try Migrator.migrate(database, path: path)
@@ -89,6 +94,7 @@ package final class Outbox: Sendable {
             self.worker = worker
             self.appender = try SQLiteConnection(path: path, options: connectionOptions)
             self.checkpointer = checkpointer
+            self.walMonitor = monitor
             checkpointer.start()
         }
     }
@@ -460,9 +466,15 @@ package final class Outbox: Sendable {
         }
     }
 
-    /// Runs a PASSIVE checkpoint now, on the calling thread (tools and benchmarks).
+    /// Asks the background checkpointer to run now (tools and benchmarks).
     package func checkpoint() {
         checkpointer?.wake()
+    }
+
+    /// Checkpoints run so far: by the background checkpointer, and by committing connections because the WAL
+    /// reached its upper bound.
+    package var checkpointCounts: (background: Int, inline: Int) {
+        (checkpointer?.checkpointCount ?? 0, walMonitor?.inlineCheckpointCount ?? 0)
     }
 
     // MARK: Lease
