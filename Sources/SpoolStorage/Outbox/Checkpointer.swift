@@ -13,6 +13,7 @@ import Synchronization
 final class Checkpointer: Sendable {
     private let connection: SQLiteConnection
     private let monitor: WALMonitor
+    private let writeGate: WriteGate
     private let interval: Duration
     private let logger: Logger
     private let finished = DispatchSemaphore(value: 0)
@@ -23,9 +24,10 @@ final class Checkpointer: Sendable {
         case idle, running, stopping, stopped
     }
 
-    init(connection: SQLiteConnection, monitor: WALMonitor, interval: Duration, logger: Logger) {
+    init(connection: SQLiteConnection, monitor: WALMonitor, writeGate: WriteGate, interval: Duration, logger: Logger) {
         self.connection = connection
         self.monitor = monitor
+        self.writeGate = writeGate
         self.interval = interval
         self.logger = logger
     }
@@ -95,7 +97,8 @@ final class Checkpointer: Sendable {
                 if progress.walFrames >= monitor.restartPages {
                     // What the writers added while the first pass copied, then the last few frames with writers held.
                     progress = try Self.run(SQLITE_CHECKPOINT_PASSIVE, database)
-                    progress = try Self.run(SQLITE_CHECKPOINT_FULL, database)
+                    // Behind the write gate, this process's appenders wait on a futex instead of polling SQLite's lock.
+                    progress = try writeGate.withLock { () throws(SpoolError) in try Self.run(SQLITE_CHECKPOINT_FULL, database) }
                 }
                 if progress.copiedFrames >= 0 {
                     monitor.didCheckpoint(upTo: progress.copiedFrames)
@@ -121,4 +124,5 @@ final class Checkpointer: Sendable {
         return (walFrames, copiedFrames)
     }
 }
+
 
