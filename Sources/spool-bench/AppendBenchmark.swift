@@ -38,6 +38,10 @@ enum AppendBenchmark {
 
         // Strict mode and the validator on their own (the schemas issue's figures).
         let validation = try validationCost(directory: directory, count: min(count, 20_000))
+        // Typed events (encoding included), and several threads appending at once.
+        let typed = try typedAppends(directory: directory, count: min(count, 20_000))
+        let oneThread = try concurrentAppends(directory: directory, threads: 1, count: min(count, 40_000))
+        let fourThreads = try concurrentAppends(directory: directory, threads: 4, count: min(count, 40_000))
 
         printJSON([
             "bench": "append",
@@ -50,10 +54,12 @@ enum AppendBenchmark {
             "appends_per_s": Double(count) / elapsed,
             "p50_ratio": alone.percentile(50) / raw.percentile(50), "p99_ratio": alone.percentile(99) / raw.percentile(99),
             "validate_us_per_row": validation.validateMicros, "strict_append_p50_us": validation.strictP50,
+            "typed_append_p50_us": typed.typedP50, "jsonencoder_us_per_event": typed.jsonEncoderMicros,
+            "one_thread_appends_per_s": oneThread, "four_threads_appends_per_s": fourThreads,
         ])
     }
 
-    private static func report(_ name: String, _ latencies: Latencies) {
+    static func report(_ name: String, _ latencies: Latencies) {
         FileHandle.standardError.write(Data(String(
             format: "%-44@ p50 %7.1f µs  p99 %7.1f µs  p99.9 %8.1f µs  max %9.1f µs\n",
             name as NSString, latencies.percentile(50), latencies.percentile(99), latencies.percentile(99.9), latencies.max

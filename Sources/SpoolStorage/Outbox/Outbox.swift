@@ -42,6 +42,7 @@ package final class Outbox: Sendable {
     private let checkpointer: Checkpointer?
     private let walMonitor: WALMonitor?
     private let writeGate: WriteGate
+    private let groupCommit = GroupCommit<PendingAppend>(maxRowsPerTransaction: Outbox.appendsPerTransaction)
     private let logger: Logger
 
     package init(path: String, options: Options) throws(SpoolError) {
@@ -118,26 +119,62 @@ package final class Outbox: Sendable {
 
     /// Commits one row. Returns how many old rows the `.dropOldest` policy evicted to make room (usually 0).
     ///
-    /// The payload must already be a validated JSON object; `payloadBytes` is its UTF-8 size.
+    /// The payload must already be a validated JSON object. Rows appended concurrently are committed together
+    /// (`GroupCommit`); each still returns only once its own row is committed, with its own outcome.
     package func append(table: String, insertId: String, payload: String, now: Int64) throws(SpoolError) -> Int {
         guard let appender else {
             throw SpoolError(.readOnly, "the spool at \(path) was opened read-only")
         }
-        return try appender.withDatabase { (database: Database) throws(SpoolError) -> Int in
-            try writeGate.withLock { () throws(SpoolError) -> Int in
-                var payload = payload
-                let capped = options.maxPendingRows != nil || options.maxPendingBytes != nil
-                let inserted = try payload.withUTF8Bytes { (bytes: UnsafeBufferPointer<UInt8>) throws(SpoolError) -> Bool in
-                    try insert(database, table: table, insertId: insertId, payload: bytes, now: now, capped: capped)
-                }
-                if inserted { return 0 }
-                switch options.capPolicy {
-                case .reject:
-                    throw spoolFull(adding: payload.utf8.count)
-                case .dropOldest:
-                    return try evictThenInsert(database, table: table, insertId: insertId, payload: payload, now: now)
+        let row = PendingAppend(table: table, insertId: insertId, payload: payload, now: now)
+        return try groupCommit.append(row) { rows in commit(rows, on: appender) }
+    }
+
+    /// Append transactions committed so far (concurrent appends share one).
+    package var appendCommitCount: Int { groupCommit.commitCount }
+
+    /// Rows committed per transaction at most: bounds how long one commit holds the write lock.
+    static let appendsPerTransaction = 64
+
+    /// Commits rows in one transaction, one outcome per row. A row the cap refuses fails alone; a failure of the
+    /// transaction itself (disk full, I/O error) sends every row through on its own, so each gets its own outcome.
+    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<Int, SpoolError>] {
+        do throws(SpoolError) {
+            return try appender.withDatabase { (database: Database) throws(SpoolError) -> [Result<Int, SpoolError>] in
+                try writeGate.withLock { () throws(SpoolError) -> [Result<Int, SpoolError>] in
+                    if rows.count > 1, let outcomes = try? database.immediateTransaction({ (database: Database) throws(SpoolError) in
+                        try rows.map { (row: PendingAppend) throws(SpoolError) in try append(row, in: database, transaction: true) }
+                    }) {
+                        return outcomes
+                    }
+                    return rows.map { (row: PendingAppend) -> Result<Int, SpoolError> in
+                        do throws(SpoolError) {
+                            return try append(row, in: database, transaction: false)
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
                 }
             }
+        } catch {
+            return rows.map { _ -> Result<Int, SpoolError> in .failure(error) }
+        }
+    }
+
+    /// Writes one row: the cap's refusal is the row's outcome; storage errors throw. Outside a transaction, an
+    /// eviction and its insert get one of their own.
+    private func append(_ row: PendingAppend, in database: Database, transaction: Bool) throws(SpoolError) -> Result<Int, SpoolError> {
+        var payload = row.payload
+        let capped = options.maxPendingRows != nil || options.maxPendingBytes != nil
+        let inserted = try payload.withUTF8Bytes { (bytes: UnsafeBufferPointer<UInt8>) throws(SpoolError) -> Bool in
+            try insert(database, table: row.table, insertId: row.insertId, payload: bytes, now: row.now, capped: capped)
+        }
+        if inserted { return .success(0) }
+        switch options.capPolicy {
+        case .reject:
+            return .failure(spoolFull(adding: payload.utf8.count))
+        case .dropOldest:
+            if transaction { return try evictThenInsert(database, row) }
+            return try database.immediateTransaction { (database: Database) throws(SpoolError) in try evictThenInsert(database, row) }
         }
     }
 
@@ -166,53 +203,52 @@ package final class Outbox: Sendable {
         return SpoolError(.spoolFull, "the spool at \(path) holds its maximum of pending data (\(limits.joined(separator: " / "))); a row of \(bytes) bytes was not written. Pending rows leave as the uploader delivers them")
     }
 
-    /// Evicts the oldest pending rows until the new one fits under the cap, then inserts it: one transaction.
-    private func evictThenInsert(_ database: Database, table: String, insertId: String, payload: String, now: Int64) throws(SpoolError) -> Int {
-        let newBytes = Int64(payload.utf8.count)
+    /// Evicts the oldest pending rows until the new one fits under the cap, then inserts it. Runs inside the
+    /// caller's transaction; changes nothing when the row cannot fit at all.
+    private func evictThenInsert(_ database: Database, _ row: PendingAppend) throws(SpoolError) -> Result<Int, SpoolError> {
+        let newBytes = Int64(row.payload.utf8.count)
         let maxRows = options.maxPendingRows ?? Int64.max
         let maxBytes = options.maxPendingBytes ?? Int64.max
         guard newBytes <= maxBytes, maxRows > 0 else {
-            throw spoolFull(adding: Int(newBytes))
+            return .failure(spoolFull(adding: Int(newBytes)))
         }
-        return try database.immediateTransaction { (database: Database) throws(SpoolError) -> Int in
-            let totals = try database.statement(SQL.totals)
-            defer { totals.reset() }
-            guard try totals.step() else { throw SpoolError(.corrupt, "the spool at \(path) lacks its pending totals row") }
-            var rows = totals.int64(0)
-            var bytes = totals.int64(1)
-            totals.reset()
+        let totals = try database.statement(SQL.totals)
+        defer { totals.reset() }
+        guard try totals.step() else { throw SpoolError(.corrupt, "the spool at \(path) lacks its pending totals row") }
+        var rows = totals.int64(0)
+        var bytes = totals.int64(1)
+        totals.reset()
 
-            var victims: [Int64] = []
-            var droppedByTable: [String: Int] = [:]
-            let oldest = try database.statement(SQL.oldestRows)
-            defer { oldest.reset() }
-            try oldest.bind(1, Int64(1024))
-            while rows + 1 > maxRows || bytes + newBytes > maxBytes, try oldest.step() {
-                victims.append(oldest.int64(0))
-                droppedByTable[oldest.text(1), default: 0] += 1
-                rows -= 1
-                bytes -= oldest.int64(2)
-            }
-            oldest.reset()
-            guard rows + 1 <= maxRows, bytes + newBytes <= maxBytes else {
-                throw spoolFull(adding: Int(newBytes))
-            }
-            try deleteRows(database, ids: victims)
-            for (droppedTable, count) in droppedByTable.sorted(by: { $0.key < $1.key }) {
-                let statement = try database.statement(SQL.addDropped)
-                try statement.bind(1, droppedTable)
-                try statement.bind(2, count)
-                try statement.run()
-            }
-            var payload = payload
-            _ = try payload.withUTF8Bytes { (bytes: UnsafeBufferPointer<UInt8>) throws(SpoolError) -> Bool in
-                try insert(database, table: table, insertId: insertId, payload: bytes, now: now, capped: false)
-            }
-            logger.info("spool cap reached: evicted the oldest pending rows", metadata: [
-                "spool.evicted_rows": "\(victims.count)", "spool.path": "\(path)",
-            ])
-            return victims.count
+        var victims: [Int64] = []
+        var droppedByTable: [String: Int] = [:]
+        let oldest = try database.statement(SQL.oldestRows)
+        defer { oldest.reset() }
+        try oldest.bind(1, Int64(1024))
+        while rows + 1 > maxRows || bytes + newBytes > maxBytes, try oldest.step() {
+            victims.append(oldest.int64(0))
+            droppedByTable[oldest.text(1), default: 0] += 1
+            rows -= 1
+            bytes -= oldest.int64(2)
         }
+        oldest.reset()
+        guard rows + 1 <= maxRows, bytes + newBytes <= maxBytes else {
+            return .failure(spoolFull(adding: Int(newBytes)))
+        }
+        try deleteRows(database, ids: victims)
+        for (droppedTable, count) in droppedByTable.sorted(by: { $0.key < $1.key }) {
+            let statement = try database.statement(SQL.addDropped)
+            try statement.bind(1, droppedTable)
+            try statement.bind(2, count)
+            try statement.run()
+        }
+        var payload = row.payload
+        _ = try payload.withUTF8Bytes { (bytes: UnsafeBufferPointer<UInt8>) throws(SpoolError) -> Bool in
+            try insert(database, table: row.table, insertId: row.insertId, payload: bytes, now: row.now, capped: false)
+        }
+        logger.info("spool cap reached: evicted the oldest pending rows", metadata: [
+            "spool.evicted_rows": "\(victims.count)", "spool.path": "\(path)",
+        ])
+        return .success(victims.count)
     }
 
     /// Deletes outbox rows and subtracts them from the running totals; must run inside a transaction.

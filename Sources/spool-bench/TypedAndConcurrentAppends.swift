@@ -1,0 +1,93 @@
+import Foundation
+import Spool
+import Synchronization
+
+/// The seed's search event as a typed `Encodable`, the shape `seedEvent` writes by hand.
+struct BenchSearchEvent: Encodable {
+    struct Properties: Encodable {
+        var source = "web"
+        var experiment = "ranker-b"
+        var page = 1
+    }
+
+    var eventId: String
+    var userId: String
+    var sessionId: String
+    var query = "organic gluten free bananas"
+    var intent = "product_search"
+    var alphaValue = 0.65
+    var resultsCount: Int
+    var categories = ["produce", "organic"]
+    var responseTimeMs: Int
+    var timestamp = Date()
+    var eventProperties = Properties()
+
+    enum CodingKeys: String, CodingKey {
+        case eventId = "event_id", userId = "user_id", sessionId = "session_id", query, intent, alphaValue = "alpha_value"
+        case resultsCount = "results_count", categories, responseTimeMs = "response_time_ms", timestamp
+        case eventProperties = "event_properties"
+    }
+
+    init(_ index: Int) {
+        eventId = "evt-\(index)-7f3c2a9e"
+        userId = "user-\(index % 5000)"
+        sessionId = "sess-\(index % 800)-b1"
+        resultsCount = index % 50
+        responseTimeMs = index % 900
+    }
+}
+
+extension AppendBenchmark {
+    /// `Spool.append(_ event:)` (encoding included) next to what Foundation's JSONEncoder alone costs per event.
+    static func typedAppends(directory: URL, count: Int) throws -> (typedP50: Double, jsonEncoderMicros: Double) {
+        let spool = try Spool(path: directory.appendingPathComponent("typed.db").path)
+        defer { spool.close() }
+        var typed = Latencies(capacity: count)
+        for index in 0..<count {
+            let event = BenchSearchEvent(index)
+            let before = monotonicNanoseconds()
+            try spool.append(event, to: "user_search_events")
+            typed.record(monotonicNanoseconds() - before)
+        }
+        report("Spool.append(Encodable)", typed)
+
+        // Configured as Spool's fallback encoder was before the one-pass encoder: ISO-8601 microsecond timestamps.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(formatter.string(from: date))
+        }
+        let events = (0..<count).map(BenchSearchEvent.init)
+        let started = monotonicNanoseconds()
+        for event in events { _ = try encoder.encode(event) }
+        let jsonEncoderMicros = Double(monotonicNanoseconds() - started) / 1000 / Double(count)
+        return (typed.percentile(50), jsonEncoderMicros)
+    }
+
+    /// Appends from `threads` threads at once, flat out: the group commit's throughput.
+    static func concurrentAppends(directory: URL, threads: Int, count: Int) throws -> Double {
+        let spool = try Spool(path: directory.appendingPathComponent("threads-\(threads).db").path)
+        defer { spool.close() }
+        let done = DispatchGroup()
+        let failures = Atomic<Int>(0)
+        let started = monotonicNanoseconds()
+        for thread in 0..<threads {
+            done.enter()
+            Thread {
+                for index in 0..<(count / threads) where (try? spool.append(json: seedEvent(thread * count + index), to: "user_search_events")) == nil {
+                    failures.add(1, ordering: .relaxed)
+                }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        let seconds = Double(monotonicNanoseconds() - started) / 1e9
+        guard failures.load(ordering: .relaxed) == 0 else { throw BenchError("\(failures.load(ordering: .relaxed)) concurrent appends failed") }
+        let rate = Double(count / threads * threads) / seconds
+        FileHandle.standardError.write(Data(String(format: "Spool.append from %d threads at once        %9.0f appends/s\n", threads, rate).utf8))
+        return rate
+    }
+}
