@@ -254,16 +254,23 @@ package final class Outbox: Sendable {
     /// Deletes outbox rows and subtracts them from the running totals; must run inside a transaction.
     private func deleteRows(_ database: Database, ids: [Int64]) throws(SpoolError) {
         guard !ids.isEmpty else { return }
-        let delete = try database.statement(SQL.deleteRow)
+        let pending = try database.statement(SQL.pendingInGroup)
+        let delete = try database.statement(SQL.deleteGroup)
         var count: Int64 = 0
         var bytes: Int64 = 0
-        for id in ids {
-            defer { delete.reset() }
-            try delete.bind(1, id)
-            if try delete.step() {
-                count += 1
-                bytes += delete.int64(0)
+        for start in stride(from: 0, to: ids.count, by: SQL.deletionGroup) {
+            let group = ids[start..<min(start + SQL.deletionGroup, ids.count)]
+            for slot in 0..<SQL.deletionGroup {
+                let id = slot < group.count ? group[group.startIndex + slot] : group[group.startIndex]
+                try pending.bind(Int32(slot + 1), id)
+                try delete.bind(Int32(slot + 1), id)
             }
+            defer { pending.reset() }
+            guard try pending.step() else { continue }
+            count += pending.int64(0)
+            bytes += pending.int64(1)
+            pending.reset()
+            try delete.run()
         }
         let subtract = try database.statement(SQL.subtractTotals)
         try subtract.bind(1, count)
