@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Synchronization
 @testable import SpoolStorage
 
 /// A fresh directory per test, removed when the test is done.
@@ -71,4 +72,34 @@ func fileBytes(_ path: String) -> Data? {
 
 func fileMode(_ path: String) -> Int? {
     (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int
+}
+
+/// What concurrent appenders were told: the insert ids acknowledged, and the failures by code.
+struct ConcurrentAppends {
+    var acknowledged: [String] = []
+    var failures: [SpoolError.Code: Int] = [:]
+}
+
+/// Appends `rowsEach` rows from each of `threads` threads of their own, all at once (concurrentPerform would run only
+/// as many as there are cores: too few for appends to queue up and share transactions).
+func appendConcurrently(_ outbox: Outbox, threads: Int, rowsEach: Int) -> ConcurrentAppends {
+    let outcomes = Mutex(ConcurrentAppends())
+    let done = DispatchGroup()
+    for thread in 0..<threads {
+        done.enter()
+        Thread {
+            for index in 0..<rowsEach {
+                let id = "t\(thread)-\(index)"
+                do throws(SpoolError) {
+                    _ = try outbox.append(table: "t", insertId: id, payload: payload(index), now: 0)
+                    outcomes.withLock { $0.acknowledged.append(id) }
+                } catch {
+                    outcomes.withLock { $0.failures[error.code, default: 0] += 1 }
+                }
+            }
+            done.leave()
+        }.start()
+    }
+    done.wait()
+    return outcomes.withLock { $0 }
 }

@@ -130,28 +130,14 @@ struct OutboxTests {
         let directory = try TestDirectory()
         let outbox = try openOutbox(directory.path("spool.db"))
         defer { outbox.close() }
-        let acknowledged = Mutex<[String]>([])
-        // Eight threads of their own (concurrentPerform would run only as many as there are cores).
-        let done = DispatchGroup()
-        for thread in 0..<8 {
-            done.enter()
-            Thread {
-                for index in 0..<250 {
-                    let id = "t\(thread)-\(index)"
-                    if (try? outbox.append(table: "t", insertId: id, payload: payload(index), now: 0)) != nil {
-                        acknowledged.withLock { $0.append(id) }
-                    }
-                }
-                done.leave()
-            }.start()
-        }
-        done.wait()
-        #expect(acknowledged.withLock { $0.count } == 2000)
+        let outcomes = appendConcurrently(outbox, threads: 8, rowsEach: 250)
+        #expect(outcomes.failures.isEmpty)
+        #expect(outcomes.acknowledged.count == 2000)
         // Eight threads appending flat out: some arrive while another commits and ride along in its transaction.
         #expect(outbox.appendCommitCount < 2000, "\(outbox.appendCommitCount) commits for 2000 rows")
         #expect(outbox.appendCommitCount >= 2000 / Outbox.appendsPerTransaction)
         let stored = try outbox.claim(table: "t", now: 1, maxRows: 10_000, maxBytes: 1 << 30).map(\.insertId)
-        #expect(Set(stored) == Set(acknowledged.withLock { $0 }))
+        #expect(Set(stored) == Set(outcomes.acknowledged))
     }
 
     @Test("in a shared transaction each row gets its own verdict: the cap refuses exactly the rows past it")
@@ -159,58 +145,26 @@ struct OutboxTests {
         let directory = try TestDirectory()
         let outbox = try openOutbox(directory.path("spool.db")) { $0.maxPendingRows = 700 }
         defer { outbox.close() }
-        let accepted = Mutex<[String]>([])
-        let refusals = Atomic<Int>(0)
-        let otherErrors = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 8) { thread in
-            for index in 0..<125 {
-                let id = "t\(thread)-\(index)"
-                do {
-                    _ = try outbox.append(table: "t", insertId: id, payload: payload(index), now: 0)
-                    accepted.withLock { $0.append(id) }
-                } catch let error as SpoolError where error.code == .spoolFull {
-                    refusals.add(1, ordering: .relaxed)
-                } catch {
-                    otherErrors.withLock { $0.append("\(error)") }
-                }
-            }
-        }
-        #expect(otherErrors.withLock { $0 }.isEmpty)
-        #expect(accepted.withLock { $0.count } == 700)
-        #expect(refusals.load(ordering: .relaxed) == 300)
+        let outcomes = appendConcurrently(outbox, threads: 8, rowsEach: 125)
+        #expect(outcomes.failures == [.spoolFull: 300])
+        #expect(outcomes.acknowledged.count == 700)
+        #expect(outbox.appendCommitCount < 1000, "some rows shared a transaction")
         let stored = try outbox.claim(table: "t", now: 1, maxRows: 10_000, maxBytes: 1 << 30).map(\.insertId)
-        #expect(Set(stored) == Set(accepted.withLock { $0 }))
+        #expect(Set(stored) == Set(outcomes.acknowledged))
         #expect(try outbox.pendingTotals().rows == 700)
     }
 
     @Test("when a shared transaction fails (disk full), every row gets its own outcome and only acknowledged rows are stored")
     func groupCommitFallsBackRowByRowOnFailure() throws {
         let directory = try TestDirectory()
-        let path = directory.path("spool.db")
-        let outbox = try openOutbox(path) { $0.maxDatabaseBytes = 256 * 1024 }
+        let outbox = try openOutbox(directory.path("spool.db")) { $0.maxDatabaseBytes = 256 * 1024 }
         defer { outbox.close() }
-        let accepted = Mutex<[String]>([])
-        let diskFull = Atomic<Int>(0)
-        let otherErrors = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 8) { thread in
-            for index in 0..<400 {
-                let id = "t\(thread)-\(index)"
-                do {
-                    _ = try outbox.append(table: "t", insertId: id, payload: payload(index), now: 0)
-                    accepted.withLock { $0.append(id) }
-                } catch let error as SpoolError where error.code == .diskFull {
-                    diskFull.add(1, ordering: .relaxed)
-                } catch {
-                    otherErrors.withLock { $0.append("\(error)") }
-                }
-            }
-        }
-        #expect(otherErrors.withLock { $0 }.isEmpty)
-        #expect(diskFull.load(ordering: .relaxed) > 0)
-        #expect(accepted.withLock { $0.count } + diskFull.load(ordering: .relaxed) == 3200)
+        let outcomes = appendConcurrently(outbox, threads: 8, rowsEach: 400)
+        #expect(Set(outcomes.failures.keys) == [.diskFull])
+        #expect(outcomes.acknowledged.count + (outcomes.failures[.diskFull] ?? 0) == 3200)
         let stored = try outbox.claim(table: "t", now: 1, maxRows: 10_000, maxBytes: 1 << 30).map(\.insertId)
-        #expect(stored.count == accepted.withLock { $0.count })
-        #expect(Set(stored) == Set(accepted.withLock { $0 }))
+        #expect(stored.count == outcomes.acknowledged.count)
+        #expect(Set(stored) == Set(outcomes.acknowledged))
         #expect(try outbox.check(full: true) == ["ok"])
     }
 
