@@ -80,6 +80,13 @@ final class Checkpointer: Sendable {
     }
 
     private func runLoop() {
+        // Only the FULL step ever waits (PASSIVE never calls the busy handler), and it waits while holding writers
+        // back: for another process's writer, or a reader on an old snapshot (a sqlite3 shell left inside a
+        // transaction). Rather than stall appends for the busy timeout, it gives up after a few dozen yields; the
+        // next run tries again, and the WAL's upper bound holds meanwhile.
+        _ = try? connection.withDatabase { (database: Database) throws(SpoolError) in
+            spool_sqlite3_install_short_busy_handler(database.handle, 64)
+        }
         let timeout = DispatchTimeInterval.milliseconds(Int(interval.inMilliseconds))
         while isRunning {
             monitor.waitForWake(timeout: timeout)
