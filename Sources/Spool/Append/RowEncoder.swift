@@ -186,11 +186,11 @@ private struct RowValueEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        KeyedEncodingContainer(RowKeyedContainer<Key>(writer: writer, id: openOrReuse("{", "}"), depth: depth, codingPath: codingPath))
+        KeyedEncodingContainer(RowKeyedContainer<Key>(writer: writer, id: openOrReuse(UInt8(ascii: "{"), UInt8(ascii: "}")), depth: depth, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        RowUnkeyedContainer(writer: writer, id: openOrReuse("[", "]"), depth: depth, codingPath: codingPath)
+        RowUnkeyedContainer(writer: writer, id: openOrReuse(UInt8(ascii: "["), UInt8(ascii: "]")), depth: depth, codingPath: codingPath)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
@@ -199,9 +199,9 @@ private struct RowValueEncoder: Encoder {
 
     /// Asking twice for a container (as some encode(to:) do) gets the one already open here: a container a sibling
     /// value opened at this depth was closed when this value's key or separator was written.
-    private func openOrReuse(_ opening: Character, _ closing: Character) -> Int {
+    private func openOrReuse(_ opening: UInt8, _ closing: UInt8) -> Int {
         if let id = writer.containerId(at: depth) { return id }
-        return writer.openContainer(opening.asciiValue!, closing.asciiValue!, depth: depth)
+        return writer.openContainer(opening, closing, depth: depth)
     }
 }
 
