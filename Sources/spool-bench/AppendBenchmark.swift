@@ -33,8 +33,21 @@ enum AppendBenchmark {
         spool.close()
 
         // (c) Spool.append at a steady rate while another thread claims and acknowledges 500-row batches.
-        let draining = try appendBesideDrainer(path: directory.appendingPathComponent("draining.db").path, count: count, rate: drainRate)
-        report("Spool.append beside a drainer at \(drainRate)/s", draining.latencies)
+        let draining = try appendBesideDrainer(
+            "Spool.append beside a drainer at \(drainRate)/s", path: directory.appendingPathComponent("draining.db").path, count: count, rate: drainRate
+        ) { batch, _ in
+            BatchResolution(delivered: batch.map(\.id), tableOutcome: .succeeded)
+        }
+        // (d) The same during an outage: every 500-row batch fails and is rescheduled (an unreachable endpoint
+        // fails fast, so an uploader does this as often as its backoff allows).
+        let outage = try appendBesideDrainer(
+            "Spool.append beside 500-row reschedules", path: directory.appendingPathComponent("outage.db").path, count: count, rate: drainRate
+        ) { batch, now in
+            BatchResolution(
+                retried: batch.map { .init(id: $0.id, notBefore: now + 3_600_000, error: "connection refused") },
+                tableOutcome: .failed(backoffUntil: now + 1, error: "connection refused")
+            )
+        }
 
         // Strict mode and the validator on their own (the schemas issue's figures).
         let validation = try validationCost(directory: directory, count: min(count, 20_000))
@@ -51,6 +64,8 @@ enum AppendBenchmark {
             "spool_p999_us": alone.percentile(99.9), "spool_max_us": alone.max,
             "draining_p99_us": draining.latencies.percentile(99), "draining_p999_us": draining.latencies.percentile(99.9),
             "draining_max_us": draining.latencies.max, "drained_rows": draining.drained,
+            "outage_p99_us": outage.latencies.percentile(99), "outage_p999_us": outage.latencies.percentile(99.9),
+            "outage_max_us": outage.latencies.max,
             "appends_per_s": Double(count) / elapsed,
             "p50_ratio": alone.percentile(50) / raw.percentile(50), "p99_ratio": alone.percentile(99) / raw.percentile(99),
             "validate_us_per_row": validation.validateMicros, "strict_append_p50_us": validation.strictP50,
@@ -66,7 +81,11 @@ enum AppendBenchmark {
         ).utf8))
     }
 
-    private static func appendBesideDrainer(path: String, count: Int, rate: Int) throws -> (latencies: Latencies, drained: Int) {
+    /// Appends at `rate` while another thread claims 500-row batches and applies `resolve`'s verdict to each;
+    /// reports the appends' latencies and the applies'.
+    private static func appendBesideDrainer(
+        _ name: String, path: String, count: Int, rate: Int, resolve: @escaping @Sendable ([OutboxRow], Int64) -> BatchResolution
+    ) throws -> (latencies: Latencies, drained: Int) {
         let spool = try Spool(path: path)
         defer { spool.close() }
         let done = Atomic<Bool>(false)
@@ -79,7 +98,7 @@ enum AppendBenchmark {
                 guard let batch = try? spool.outbox.claim(table: "user_search_events", now: now, maxRows: 500, maxBytes: 5_000_000) else { return }
                 if batch.count == 500 || (finished && !batch.isEmpty) {
                     let before = monotonicNanoseconds()
-                    try? spool.outbox.apply(BatchResolution(delivered: batch.map(\.id), tableOutcome: .succeeded), table: "user_search_events", now: now)
+                    try? spool.outbox.apply(resolve(batch, now), table: "user_search_events", now: now)
                     let took = monotonicNanoseconds() - before
                     acknowledgements.update { $0.record(took) }
                     drained.add(batch.count, ordering: .relaxed)
@@ -108,8 +127,8 @@ enum AppendBenchmark {
         }
         done.store(true, ordering: .releasing)
         while drained.load(ordering: .relaxed) < count { usleep(10_000) }
-        let acks = acknowledgements.value
-        report("  the drainer's 500-row acknowledgement", acks)
+        report(name, latencies)
+        report("  each 500-row apply", acknowledgements.value)
         return (latencies, drained.load(ordering: .relaxed))
     }
 

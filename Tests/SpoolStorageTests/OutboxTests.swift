@@ -61,13 +61,55 @@ struct OutboxTests {
         }
         let batch = try outbox.claim(table: "t", now: 0, maxRows: 600, maxBytes: 1 << 30)
         #expect(batch.count == 600)
-        #expect(600 > Outbox.deletionsPerTransaction * 4, "the batch spans several deletion transactions")
+        #expect(600 > Outbox.rowsPerTransaction * 4, "the batch spans several transactions")
         try outbox.apply(BatchResolution(delivered: batch.map(\.id), tableOutcome: .succeeded), table: "t", now: 1)
         #expect(try outbox.claim(table: "t", now: 0, maxRows: 1000, maxBytes: 1 << 30).map(\.insertId) == (600..<700).map { "\($0)" })
         let totals = try outbox.pendingTotals()
         #expect(totals.rows == 100)
         #expect(totals.bytes == (600..<700).reduce(Int64(0)) { $0 + Int64(payload($1).utf8.count) })
         #expect(try outbox.status().tables.first?.deliveredRows == 600)
+    }
+
+    @Test("an outage's large batch is rescheduled in full, across short transactions; the failure counts once")
+    func largeFailedBatchesAreRescheduledInFull() throws {
+        let directory = try TestDirectory()
+        let outbox = try openOutbox(directory.path("spool.db"))
+        defer { outbox.close() }
+        for index in 0..<700 {
+            _ = try outbox.append(table: "t", insertId: "\(index)", payload: payload(index), now: 0)
+        }
+        let batch = try outbox.claim(table: "t", now: 0, maxRows: 600, maxBytes: 1 << 30)
+        #expect(batch.count == 600)
+        var resolution = BatchResolution(tableOutcome: .failed(backoffUntil: 9_000, error: "connection refused"))
+        resolution.deadLettered = batch.prefix(20).map { .init(id: $0.id, reason: DeadLetterReason(reason: "invalid", message: "m")) }
+        resolution.retried = batch.dropFirst(20).map { .init(id: $0.id, notBefore: 9_000, error: "connection refused") }
+        try outbox.apply(resolution, table: "t", now: 100)
+
+        // Rows 20..<600 wait until 9,000 with one try counted; 600..<700 were never claimed.
+        #expect(try outbox.claim(table: "t", now: 8_999, maxRows: 1000, maxBytes: 1 << 30).map(\.insertId) == (600..<700).map { "\($0)" })
+        let later = try outbox.claim(table: "t", now: 9_000, maxRows: 1000, maxBytes: 1 << 30)
+        #expect(later.map(\.insertId) == (20..<700).map { "\($0)" })
+        #expect(later.prefix(580).allSatisfy { $0.attempts == 1 })
+        #expect(try outbox.deadLetters(matching: DeadLetterFilter(table: "t")).count == 20)
+        #expect(try outbox.pendingTotals().rows == 680)
+        let state = try #require(try outbox.tableStates()["t"])
+        #expect(state.consecutiveFailures == 1, "the table's outcome is recorded once, not once per transaction")
+        #expect(state.backoffUntil == 9_000)
+    }
+
+    @Test("a resolution splits into pieces of at most n rows, in order, the table's outcome in the first")
+    func resolutionsSplitIntoShortPieces() {
+        var resolution = BatchResolution(tableOutcome: .succeeded)
+        resolution.deadLettered = (0..<5).map { .init(id: $0, reason: DeadLetterReason(reason: "invalid", message: "m")) }
+        resolution.delivered = Array(5..<30)
+        resolution.retried = (30..<40).map { .init(id: $0, notBefore: 1, error: "e") }
+        let pieces = resolution.chunks(of: 16)
+        let sizes = pieces.map { (piece: BatchResolution) -> Int in piece.deadLettered.count + piece.delivered.count + piece.retried.count }
+        #expect(sizes == [16, 16, 8])
+        let ids = pieces.flatMap { (piece: BatchResolution) -> [Int64] in piece.deadLettered.map(\.id) + piece.delivered + piece.retried.map(\.id) }
+        #expect(ids == Array(0..<40))
+        #expect(pieces.map { $0.tableOutcome != nil } == [true, false, false])
+        #expect(BatchResolution(tableOutcome: .succeeded).chunks(of: 16).count == 1, "an outcome alone still gets its transaction")
     }
 
     @Test("dead letters are readable with plain SQL: ISO-8601 times and JSON payloads")

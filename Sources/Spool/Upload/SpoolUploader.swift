@@ -69,10 +69,11 @@ public final class SpoolUploader: Service, Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let thread = Thread { [self] in
+                        // Named from inside: Linux takes a thread's name only from the thread itself (≤ 15 bytes).
+                        Thread.current.name = "spool-uploader"
                         runLoop()
                         continuation.resume()
                     }
-                    thread.name = "spool-uploader"
                     thread.start()
                 }
             } onCancel: {

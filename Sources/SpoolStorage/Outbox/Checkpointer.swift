@@ -43,10 +43,11 @@ final class Checkpointer: Sendable {
         }
         guard shouldStart else { return }
         let thread = Thread { [self] in
+            // Named from inside: Linux takes a thread's name only from the thread itself (≤ 15 bytes).
+            Thread.current.name = "spool-checkpt"
             runLoop()
             finished.signal()
         }
-        thread.name = "spool-checkpointer"
         thread.start()
     }
 

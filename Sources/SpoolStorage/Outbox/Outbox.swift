@@ -325,77 +325,89 @@ package final class Outbox: Sendable {
         }
     }
 
-    /// Delivered rows deleted per transaction. Every transaction holds the write lock, and an append arriving
-    /// meanwhile waits for it: 16 deletions take ~90 µs (p90 150 µs), 32 twice that, 500 several milliseconds.
-    static let deletionsPerTransaction = 16
+    /// Rows changed per transaction when a batch's verdicts are applied. Every transaction holds the write lock,
+    /// and an append arriving meanwhile waits for it: 16 rows take ~90 µs (p90 150 µs), 32 twice that, 500 several
+    /// milliseconds.
+    static let rowsPerTransaction = 16
 
-    /// Applies a batch's verdicts: dead letters moved, retries rescheduled, the table's state updated and the first
-    /// deliveries deleted in one IMMEDIATE transaction — a crash leaves all of that or none of it. Further deliveries
-    /// are deleted in transactions of `deletionsPerTransaction` rows, so appends never wait long for the write lock;
-    /// a crash between them leaves delivered rows that are sent again with the same insert id, exactly as a crash
-    /// between BigQuery's answer and the first transaction would.
+    /// Applies a batch's verdicts: dead letters moved, deliveries deleted, retries rescheduled, the table's state
+    /// updated. They go in transactions of `rowsPerTransaction` rows — the first one also records the table's
+    /// outcome — so appends never wait long for the write lock, on a good day (500 deliveries) or during an
+    /// outage (500 reschedules). Each row's change is atomic (a dead letter is moved and deleted together); a crash
+    /// between transactions leaves the later rows as they were: delivered rows are sent again with the same insert
+    /// id (exactly as after a crash between BigQuery's answer and the first transaction), rows not yet rescheduled
+    /// or dead-lettered are judged again, and the table's backoff, recorded first, still holds them back.
     package func apply(_ resolution: BatchResolution, table: String, now: Int64) throws(SpoolError) {
         guard !resolution.isEmpty else { return }
-        let deliveries = stride(from: 0, to: resolution.delivered.count, by: Self.deletionsPerTransaction).map {
-            Array(resolution.delivered[$0..<min($0 + Self.deletionsPerTransaction, resolution.delivered.count)])
-        }
+        let chunks = resolution.chunks(of: Self.rowsPerTransaction)
         try worker.withDatabase { (database: Database) throws(SpoolError) in
-            try writeTransaction(database) { (database: Database) throws(SpoolError) in
-                if !resolution.deadLettered.isEmpty {
-                    let move = try database.statement(SQL.deadLetter)
-                    for letter in resolution.deadLettered {
-                        try move.bind(1, letter.id)
-                        try move.bind(2, letter.reason.reason)
-                        try move.bind(3, letter.reason.location)
-                        try move.bind(4, letter.reason.message)
-                        try move.bind(5, now)
-                        try move.run()
-                    }
+            for (index, chunk) in chunks.enumerated() {
+                if index > 0 {
+                    // Appends in this process waiting at the write gate get it now. A yield gives one in another
+                    // process, polling in its busy handler, a chance too.
+                    sched_yield()
                 }
-                try deleteRows(database, ids: (deliveries.first ?? []) + resolution.deadLettered.map(\.id))
-                if !resolution.retried.isEmpty {
-                    let reschedule = try database.statement(SQL.reschedule)
-                    for retry in resolution.retried {
-                        try reschedule.bind(1, retry.id)
-                        try reschedule.bind(2, retry.notBefore)
-                        try reschedule.bind(3, retry.error)
-                        try reschedule.run()
-                    }
-                }
-                switch resolution.tableOutcome {
-                case .succeeded:
-                    let statement = try database.statement(SQL.recordSuccess)
-                    try statement.bind(1, table)
-                    try statement.bind(2, now)
-                    try statement.bind(3, resolution.delivered.count)
-                    try statement.run()
-                case .failed(let backoffUntil, let error):
-                    let statement = try database.statement(SQL.recordFailure)
-                    try statement.bind(1, table)
-                    try statement.bind(2, backoffUntil)
-                    try statement.bind(3, error)
-                    try statement.bind(4, now)
-                    try statement.run()
-                case .paused(let reason, let error, let recheckAt):
-                    let statement = try database.statement(SQL.pause)
-                    try statement.bind(1, table)
-                    try statement.bind(2, now)
-                    try statement.bind(3, reason)
-                    try statement.bind(4, error)
-                    try statement.bind(5, recheckAt)
-                    try statement.run()
-                case nil:
-                    break
-                }
-            }
-            for chunk in deliveries.dropFirst() {
-                // Appends in this process waiting at the write gate get it now. A yield gives one in another
-                // process, polling in its busy handler, a chance too.
-                sched_yield()
                 try writeTransaction(database) { (database: Database) throws(SpoolError) in
-                    try deleteRows(database, ids: chunk)
+                    try moveToDeadLetters(database, chunk.deadLettered, now: now)
+                    try deleteRows(database, ids: chunk.delivered + chunk.deadLettered.map(\.id))
+                    try reschedule(database, chunk.retried)
+                    if let outcome = chunk.tableOutcome {
+                        try record(database, outcome, table: table, delivered: resolution.delivered.count, now: now)
+                    }
                 }
             }
+        }
+    }
+
+    private func moveToDeadLetters(_ database: Database, _ letters: [BatchResolution.DeadLetter], now: Int64) throws(SpoolError) {
+        guard !letters.isEmpty else { return }
+        let move = try database.statement(SQL.deadLetter)
+        for letter in letters {
+            try move.bind(1, letter.id)
+            try move.bind(2, letter.reason.reason)
+            try move.bind(3, letter.reason.location)
+            try move.bind(4, letter.reason.message)
+            try move.bind(5, now)
+            try move.run()
+        }
+    }
+
+    private func reschedule(_ database: Database, _ retries: [BatchResolution.Retry]) throws(SpoolError) {
+        guard !retries.isEmpty else { return }
+        let reschedule = try database.statement(SQL.reschedule)
+        for retry in retries {
+            try reschedule.bind(1, retry.id)
+            try reschedule.bind(2, retry.notBefore)
+            try reschedule.bind(3, retry.error)
+            try reschedule.run()
+        }
+    }
+
+    private func record(
+        _ database: Database, _ outcome: BatchResolution.TableOutcome, table: String, delivered: Int, now: Int64
+    ) throws(SpoolError) {
+        switch outcome {
+        case .succeeded:
+            let statement = try database.statement(SQL.recordSuccess)
+            try statement.bind(1, table)
+            try statement.bind(2, now)
+            try statement.bind(3, delivered)
+            try statement.run()
+        case .failed(let backoffUntil, let error):
+            let statement = try database.statement(SQL.recordFailure)
+            try statement.bind(1, table)
+            try statement.bind(2, backoffUntil)
+            try statement.bind(3, error)
+            try statement.bind(4, now)
+            try statement.run()
+        case .paused(let reason, let error, let recheckAt):
+            let statement = try database.statement(SQL.pause)
+            try statement.bind(1, table)
+            try statement.bind(2, now)
+            try statement.bind(3, reason)
+            try statement.bind(4, error)
+            try statement.bind(5, recheckAt)
+            try statement.run()
         }
     }
 

@@ -27,7 +27,7 @@ public struct DeadLetterReason: Sendable, Equatable, Hashable, Codable {
     }
 }
 
-/// What happened to a claimed batch, applied to the outbox in one transaction.
+/// What happened to a claimed batch: each row delivered, dead-lettered or rescheduled, and how the request went.
 package struct BatchResolution: Sendable {
     package struct DeadLetter: Sendable {
         package var id: Int64
@@ -74,6 +74,32 @@ package struct BatchResolution: Sendable {
 
     package var isEmpty: Bool {
         delivered.isEmpty && deadLettered.isEmpty && retried.isEmpty && tableOutcome == nil
+    }
+
+    /// The same verdicts in pieces of at most `rows` rows (dead letters, then deliveries, then retries), the table's
+    /// outcome in the first piece. Never empty.
+    func chunks(of rows: Int) -> [BatchResolution] {
+        var chunks = [BatchResolution(tableOutcome: tableOutcome)]
+        func room() -> Bool {
+            let last = chunks[chunks.count - 1]
+            return last.deadLettered.count + last.delivered.count + last.retried.count < rows
+        }
+        func next() {
+            if !room() { chunks.append(BatchResolution()) }
+        }
+        for letter in deadLettered {
+            next()
+            chunks[chunks.count - 1].deadLettered.append(letter)
+        }
+        for id in delivered {
+            next()
+            chunks[chunks.count - 1].delivered.append(id)
+        }
+        for retry in retried {
+            next()
+            chunks[chunks.count - 1].retried.append(retry)
+        }
+        return chunks
     }
 }
 
