@@ -89,6 +89,28 @@ struct AppendTests {
         #expect(object["response_time_ms"] == .number("12"))
     }
 
+    struct JustAString: Encodable {
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode("event_id e1")
+        }
+    }
+
+    @Test("an Encodable that is not an object is notAnObject, and writes nothing")
+    func encodableNonObjectsAreRefused() throws {
+        let directory = try TemporaryDirectory()
+        let spool = try Spool(path: directory.file("spool.db").path)
+        defer { spool.close() }
+        let single = #expect(throws: SpoolError.self) { try spool.append(JustAString(), to: "user_search_events") }
+        #expect(single?.code == .notAnObject)
+        #expect(single?.message.contains("event_id") == false, "no payload in the message")
+        let array = #expect(throws: SpoolError.self) { try spool.append([1, 2], to: "user_search_events") }
+        #expect(array?.code == .notAnObject)
+        let optional = #expect(throws: SpoolError.self) { try spool.append(Optional<SearchEvent>.none, to: "user_search_events") }
+        #expect(optional?.code == .notAnObject)
+        #expect(try spool.status().pendingRows == 0)
+    }
+
     @Test("strict mode throws the schema verdict with BigQuery's location, and writes nothing")
     func strictModeThrowsTheVerdict() throws {
         let directory = try TemporaryDirectory()
