@@ -51,16 +51,22 @@ struct OutboxTests {
         #expect(try outbox.pendingTotals().rows == 4)
     }
 
-    @Test("a large batch's deliveries are all deleted, across several short transactions, with exact totals")
-    func largeBatchesAreAcknowledgedInFull() throws {
-        let directory = try TestDirectory()
+    /// An outbox whose table "t" holds 700 rows (insert ids "0"…"699"), and the first 600 of them, claimed.
+    private func sixHundredOfSevenHundredClaimed(_ directory: TestDirectory) throws -> (Outbox, [OutboxRow]) {
         let outbox = try openOutbox(directory.path("spool.db"))
-        defer { outbox.close() }
         for index in 0..<700 {
             _ = try outbox.append(table: "t", insertId: "\(index)", payload: payload(index), now: 0)
         }
         let batch = try outbox.claim(table: "t", now: 0, maxRows: 600, maxBytes: 1 << 30)
         #expect(batch.count == 600)
+        return (outbox, batch)
+    }
+
+    @Test("a large batch's deliveries are all deleted, across several short transactions, with exact totals")
+    func largeBatchesAreAcknowledgedInFull() throws {
+        let directory = try TestDirectory()
+        let (outbox, batch) = try sixHundredOfSevenHundredClaimed(directory)
+        defer { outbox.close() }
         #expect(600 > Outbox.rowsPerTransaction * 4, "the batch spans several transactions")
         try outbox.apply(BatchResolution(delivered: batch.map(\.id), tableOutcome: .succeeded), table: "t", now: 1)
         #expect(try outbox.claim(table: "t", now: 0, maxRows: 1000, maxBytes: 1 << 30).map(\.insertId) == (600..<700).map { "\($0)" })
@@ -73,13 +79,8 @@ struct OutboxTests {
     @Test("an outage's large batch is rescheduled in full, across short transactions; the failure counts once")
     func largeFailedBatchesAreRescheduledInFull() throws {
         let directory = try TestDirectory()
-        let outbox = try openOutbox(directory.path("spool.db"))
+        let (outbox, batch) = try sixHundredOfSevenHundredClaimed(directory)
         defer { outbox.close() }
-        for index in 0..<700 {
-            _ = try outbox.append(table: "t", insertId: "\(index)", payload: payload(index), now: 0)
-        }
-        let batch = try outbox.claim(table: "t", now: 0, maxRows: 600, maxBytes: 1 << 30)
-        #expect(batch.count == 600)
         var resolution = BatchResolution(tableOutcome: .failed(backoffUntil: 9_000, error: "connection refused"))
         resolution.deadLettered = batch.prefix(20).map { .init(id: $0.id, reason: DeadLetterReason(reason: "invalid", message: "m")) }
         resolution.retried = batch.dropFirst(20).map { .init(id: $0.id, notBefore: 9_000, error: "connection refused") }

@@ -80,25 +80,18 @@ package struct BatchResolution: Sendable {
     /// outcome in the first piece. Never empty.
     func chunks(of rows: Int) -> [BatchResolution] {
         var chunks = [BatchResolution(tableOutcome: tableOutcome)]
-        func room() -> Bool {
-            let last = chunks[chunks.count - 1]
-            return last.deadLettered.count + last.delivered.count + last.retried.count < rows
+        var filled = 0
+        func place(_ add: (inout BatchResolution) -> Void) {
+            if filled == rows {
+                chunks.append(BatchResolution())
+                filled = 0
+            }
+            add(&chunks[chunks.count - 1])
+            filled += 1
         }
-        func next() {
-            if !room() { chunks.append(BatchResolution()) }
-        }
-        for letter in deadLettered {
-            next()
-            chunks[chunks.count - 1].deadLettered.append(letter)
-        }
-        for id in delivered {
-            next()
-            chunks[chunks.count - 1].delivered.append(id)
-        }
-        for retry in retried {
-            next()
-            chunks[chunks.count - 1].retried.append(retry)
-        }
+        for letter in deadLettered { place { $0.deadLettered.append(letter) } }
+        for id in delivered { place { $0.delivered.append(id) } }
+        for retry in retried { place { $0.retried.append(retry) } }
         return chunks
     }
 }
