@@ -24,7 +24,8 @@ public final class Spool: Sendable {
     /// Opens (creating and migrating when needed) the spool file at `path`.
     ///
     /// Throws `SpoolError` with `.cannotOpen` for a missing directory, `.notADatabase`, `.corrupt` or `.newerVersion`
-    /// for a file it must not touch, `.readOnly` when the file cannot be written.
+    /// for a file it must not touch, `.readOnly` when the file cannot be written; with `configuration.opening` other
+    /// than `.createOrMigrate`, `.notASpool` for a file that is not one and `.olderVersion` where it must not migrate.
     public init(path: String, configuration: Configuration = Configuration()) throws(SpoolError) {
         try configuration.validate()
         self.path = path
@@ -40,6 +41,7 @@ public final class Spool: Sendable {
         options.walMaxBytes = configuration.walMaxBytes
         options.logger = configuration.logger
         options.access = configuration.readOnly ? .readOnly : .readWrite
+        options.opening = configuration.opening
         self.outbox = try Outbox(path: path, options: options)
         self.metrics = SpoolMetrics(labelPrefix: configuration.metricsLabelPrefix)
         self.validators = configuration.schemas.mapValues {
@@ -70,16 +72,8 @@ public final class Spool: Sendable {
     @discardableResult
     public func append(json: String, to table: String, insertId: String? = nil) throws(SpoolError) -> String {
         let started = ContinuousClock.now
-        try TableName.validate(table)
+        try checkRow(json, table: table)
         let id = try insertId.map { (id: String) throws(SpoolError) -> String in try Self.validInsertId(id) } ?? InsertID.make()
-        var json = json
-        let size = json.utf8.count
-        guard size <= configuration.maxRowBytes else {
-            throw SpoolError(.rowTooLarge, "a row of \(size) bytes for \(table) is over the limit of \(configuration.maxRowBytes) bytes")
-        }
-        try json.withUTF8 { bytes in Result { () throws(JSONParseError) in try JSONSyntax.validateObject(UnsafeRawBufferPointer(bytes)) } }
-            .mapError { Self.jsonError($0, table: table) }
-            .get()
         if configuration.strictSchemas {
             try validate(json, table: table)
         }
@@ -94,6 +88,20 @@ public final class Spool: Sendable {
     @discardableResult
     public func append<Event: Encodable>(_ event: Event, to table: String, insertId: String? = nil) throws(SpoolError) -> String {
         try append(json: try EventEncoding.encode(event), to: table, insertId: insertId)
+    }
+
+    /// The checks `append` makes before anything else (strict schemas aside): a valid table name, the size limit,
+    /// one JSON object. `spoolctl dead-letters requeue` applies them too, so nothing goes back that the outbox refuses.
+    package func checkRow(_ json: String, table: String) throws(SpoolError) {
+        try TableName.validate(table)
+        var json = json
+        let size = json.utf8.count
+        guard size <= configuration.maxRowBytes else {
+            throw SpoolError(.rowTooLarge, "a row of \(size) bytes for \(table) is over the limit of \(configuration.maxRowBytes) bytes")
+        }
+        try json.withUTF8 { bytes in Result { () throws(JSONParseError) in try JSONSyntax.validateObject(UnsafeRawBufferPointer(bytes)) } }
+            .mapError { Self.jsonError($0, table: table) }
+            .get()
     }
 
     private static func validInsertId(_ id: String) throws(SpoolError) -> String {
@@ -129,6 +137,12 @@ public final class Spool: Sendable {
     }
 
     // MARK: Inspecting
+
+    /// The schema version of the spool at `path`, read without changing anything. Throws `.notASpool` for an empty
+    /// file or another SQLite database, `.notADatabase`, `.newerVersion`, `.cannotOpen` for a missing file.
+    public static func schemaVersion(of path: String) throws(SpoolError) -> Int64 {
+        try SpoolFile.schemaVersion(of: path)
+    }
 
     /// A snapshot of what waits, what failed and who drains this file.
     public func status() throws(SpoolError) -> SpoolStatus {

@@ -45,13 +45,11 @@ struct DeadLetterSelection: ParsableArguments {
             let queryLimit = before == nil ? cap : Int(Int32.max)
             letters = try spool.deadLetters(matching: DeadLetterFilter(table: table, reason: reason, since: since?.iso, limit: queryLimit))
         } else {
-            letters = []
-            for id in ids {
-                guard let letter = try spool.outbox.deadLetter(id: id) else {
-                    Diagnostics.warning("no dead letter with id \(id)")
-                    continue
-                }
-                letters.append(letter)
+            letters = try ids.compactMap { try spool.outbox.deadLetter(id: $0) }
+            let missing = Set(ids).subtracting(letters.map(\.id))
+            guard missing.isEmpty else {
+                let list = missing.sorted().map(String.init).joined(separator: ", ")
+                throw CommandFailure("no dead letter with id \(list) in \(spool.path) (see spoolctl dead-letters list); nothing was changed")
             }
             letters.sort { $0.id > $1.id }
             letters = letters.filter { letter in
@@ -66,7 +64,8 @@ struct DeadLetterSelection: ParsableArguments {
     }
 
     /// For the commands that change dead letters (requeue, purge): opens the spool for writing, selects the rows and
-    /// hands them to `change`; when none match it says so and calls nothing.
+    /// hands them to `change`; when none match it says so and calls nothing. An id that does not exist, or a --table
+    /// the spool has never seen, is a mistake: an error (exit 1) before anything changes.
     func change(
         _ ids: [Int64], in location: SpoolOptions,
         _ change: (_ file: SpoolConfigurationFile, _ spool: Spool, _ letters: [DeadLetter]) throws -> Void
@@ -74,6 +73,9 @@ struct DeadLetterSelection: ParsableArguments {
         let file = try location.loadConfiguration()
         let spool = try location.openSpool(file, readOnly: false)
         defer { spool.close() }
+        if let table, !(try spool.status().tables.contains { $0.table == table }) {
+            throw CommandFailure("the spool \(spool.path) has no rows, dead letters or state for table \(table); nothing was changed")
+        }
         let letters = try select(from: spool, ids: ids, defaultLimit: nil)
         guard !letters.isEmpty else {
             Diagnostics.note("no dead letters match")

@@ -6,11 +6,13 @@ extension DeadLetters {
         static let configuration = CommandConfiguration(
             abstract: "Move dead letters back to the outbox, with their original insert ids.",
             discussion: """
-                Give ids, filters, or both (all must match); with neither, every dead letter is requeued. When the \
-                configuration names a schemas directory, each row is first checked against its table's current \
-                schema: rows still invalid stay dead letters and are reported with their new verdict.
+                Give ids, filters, or both (all must match); with neither, every dead letter is requeued. Each row \
+                is first checked as append checks it (a valid table name, one JSON object, within the row size \
+                limit) and, when the configuration names a schemas directory, against its table's current schema: \
+                rows that fail stay dead letters and are reported with their new verdict.
 
-                Exit codes: 0 every selected row was requeued (or none matched); 2 some rows stay; 1 an error.
+                Exit codes: 0 every selected row was requeued (or none matched); 2 some rows stay; 1 an error \
+                (an id that does not exist, or a --table the spool has never seen: nothing is changed).
                 """
         )
 
@@ -28,6 +30,13 @@ extension DeadLetters {
                 var movable: [DeadLetter] = []
                 var staying: [(letter: DeadLetter, verdict: RowError)] = []
                 for letter in letters {
+                    // What append itself refuses the outbox would never deliver: checked with or without a schema.
+                    do throws(SpoolError) {
+                        try spool.checkRow(letter.payload, table: letter.table)
+                    } catch {
+                        staying.append((letter, RowError(reason: error.code.description, location: error.location ?? "", message: error.message)))
+                        continue
+                    }
                     guard let schema = file.spool.schemas[letter.table] else {
                         unchecked.insert(letter.table)
                         movable.append(letter)
@@ -50,7 +59,7 @@ extension DeadLetters {
                     Diagnostics.note("\(movable.count - moved) rows were gone before they could be moved (requeued or purged meanwhile)")
                 }
                 guard !staying.isEmpty else { return }
-                Output.line("\(NumberText.grouped(staying.count)) rows stay dead letters: still invalid under the current schema")
+                Output.line("\(NumberText.grouped(staying.count)) rows stay dead letters: the outbox would not deliver them as they are")
                 for (letter, verdict) in staying.sorted(by: { $0.letter.id < $1.letter.id }) {
                     let location = verdict.location.isEmpty ? "" : " at \(verdict.location)"
                     Output.line("  \(letter.id) \(letter.table): \(verdict.reason)\(location): \(verdict.message)")

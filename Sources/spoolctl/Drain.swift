@@ -12,12 +12,12 @@ struct Drain: ParsableCommand {
             Only one uploader drains a spool at a time: when another one holds the lease (e.g. a running API \
             process), drain refuses and names it, or waits for it with --wait-for-lease.
 
-            Ctrl-C stops after the batch in flight; nothing is lost (a second Ctrl-C stops at once: rows in \
-            flight stay pending and are sent again later).
+            Ctrl-C stops after the batch in flight; nothing is lost (a second Ctrl-C stops at once, gives up the \
+            uploader lease and exits 130 — 143 for SIGTERM: rows in flight stay pending and are sent again later).
 
             Exit codes: 0 the outbox (or the chosen tables) is empty; 2 rows remain — a paused table, the \
             timeout, Ctrl-C, rows waiting for a later retry, or another uploader's lease — and the reason is \
-            printed; 1 an error.
+            printed; 1 an error (a --table the spool has never seen included).
             """
     )
 
@@ -45,6 +45,12 @@ struct Drain: ParsableCommand {
         let only = tables.isEmpty ? nil : Set(tables)
 
         let before = try spool.status()
+        let known = Set(before.tables.map(\.table))
+        let unknown = tables.filter { !known.contains($0) }
+        guard unknown.isEmpty else {
+            let knownText = known.isEmpty ? "it has none" : "known: " + known.sorted().joined(separator: ", ")
+            throw CommandFailure("the spool \(spool.path) has no rows, dead letters or state for \(unknown.joined(separator: ", ")) (\(knownText)): nothing to drain")
+        }
         let pending = before.tables.filter { only?.contains($0.table) ?? true }.reduce(0) { $0 + $1.pendingRows }
         let now = TimeText.nowMillis()
         if let lease = before.lease, lease.expiresAt > now {
@@ -54,9 +60,10 @@ struct Drain: ParsableCommand {
         }
         Output.line("draining \(NumberText.grouped(pending)) pending rows to \(destination.project):\(destination.dataset) at \(destination.endpoint) (credentials: \(uploader.credentialsDescription))")
 
-        let interrupt = InterruptHandler.install {
-            Diagnostics.warning("interrupted: stopping after the batch in flight (Ctrl-C again to stop at once)")
-        }
+        let interrupt = InterruptHandler.install(
+            announce: { Diagnostics.warning("interrupted: stopping after the batch in flight (Ctrl-C again to stop at once)") },
+            beforeExit: { uploader.releaseLeaseNow() }
+        )
         let progress = DrainProgress(total: pending, onTerminal: Output.isTerminal)
         let outcome = try uploader.drain(
             timeout: timeout?.duration,

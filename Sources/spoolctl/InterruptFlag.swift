@@ -16,14 +16,18 @@ final class InterruptFlag: Sendable {
 }
 
 /// Routes SIGINT and SIGTERM to an `InterruptFlag` through dispatch signal sources (no work in a signal handler).
-/// A second signal exits at once: rows whose answer was not applied yet stay in the outbox and are sent again
-/// (BigQuery de-duplicates them by insert id). Keep the value alive while the operation runs.
+/// A second signal runs `beforeExit` (e.g. to give up the uploader lease) and exits at once with 128 + the signal's
+/// number, as a shell reports a command killed by it (130 for Ctrl-C, 143 for SIGTERM): rows whose answer was not
+/// applied yet stay in the outbox and are sent again (BigQuery de-duplicates them by insert id). Keep the value
+/// alive while the operation runs.
 struct InterruptHandler {
     let flag = InterruptFlag()
     private var sources: [any DispatchSourceSignal] = []
 
     /// Installs the handlers; `announce` runs on the first signal (e.g. to say what happens next).
-    static func install(announce: @escaping @Sendable () -> Void) -> InterruptHandler {
+    static func install(
+        announce: @escaping @Sendable () -> Void, beforeExit: @escaping @Sendable () -> Void = {}
+    ) -> InterruptHandler {
         var handler = InterruptHandler()
         let flag = handler.flag
         for number in [SIGINT, SIGTERM] {
@@ -34,7 +38,8 @@ struct InterruptHandler {
                     announce()
                 } else {
                     Diagnostics.warning("stopping now; rows of the batch in flight stay pending and are sent again later")
-                    exit(130)
+                    beforeExit()
+                    exit(128 + number)
                 }
             }
             source.resume()

@@ -13,7 +13,8 @@ struct SpoolCTL: ParsableCommand {
             $SPOOL_CONFIG, else /etc/spool/spool.json when it exists.
 
             Exit codes: 0 all is well, 2 something needs attention (see each command), 1 an error \
-            (including a bad command line).
+            (including a bad command line, and a file that is not a spool: it is left untouched); 130 (143 for \
+            SIGTERM) drain stopped at once by a second Ctrl-C. See README, "Operating safely".
             """,
         version: "0.1.0",
         subcommands: [
@@ -23,6 +24,7 @@ struct SpoolCTL: ParsableCommand {
             Schema.self,
             Tables.self,
             Doctor.self,
+            Migrate.self,
         ]
     )
 

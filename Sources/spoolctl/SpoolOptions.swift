@@ -26,8 +26,10 @@ struct SpoolOptions: ParsableArguments {
         throw CommandFailure("which spool? Pass --db PATH: \(source)")
     }
 
-    /// Opens the spool file, which must exist: a tool never creates an empty spool from a typo.
-    func openSpool(_ file: SpoolConfigurationFile, readOnly: Bool) throws -> Spool {
+    /// Opens the spool file, which must already be a spool of this version: a tool never creates one from a typo,
+    /// never turns another file into one, and migrates only when asked to (`opening: .existingAndMigrate`).
+    /// Commands that write refuse to run as a user other than the file's owner (or root).
+    func openSpool(_ file: SpoolConfigurationFile, readOnly: Bool, opening: SpoolOpening = .existingOnly) throws -> Spool {
         let path = try spoolPath(in: file)
         guard FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure("no spool file at \(path)")
@@ -35,10 +37,31 @@ struct SpoolOptions: ParsableArguments {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw CommandFailure("the spool file \(path) cannot be read (permissions)")
         }
+        if !readOnly {
+            try Self.requireOwner(path)
+        }
         var configuration = file.spool
         configuration.readOnly = readOnly
+        configuration.opening = opening
         configuration.logger = nil
         return try Spool(path: path, configuration: configuration)
+    }
+
+    /// SQLite creates the -wal and -shm files as the user who opens the spool (as root, it gives them to the file's
+    /// owner): another user's would be files the application could no longer write, and its next append would fail.
+    private static func requireOwner(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        let user = geteuid()
+        guard user != 0, user != info.st_uid else { return }
+        throw CommandFailure(
+            "the spool file \(path) belongs to uid \(info.st_uid), not to this user (uid \(user)) (permission): -wal/-shm files this command created would be ours and the application could not write them; run it as the file's owner (e.g. sudo -u \(Self.userName(info.st_uid)) spoolctl …)"
+        )
+    }
+
+    private static func userName(_ uid: uid_t) -> String {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "#\(uid)" }
+        return String(cString: name)
     }
 }
 

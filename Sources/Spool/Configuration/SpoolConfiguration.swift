@@ -39,8 +39,12 @@ extension Spool {
         public var strictSchemas: Bool = false
         /// BigQuery's ignoreUnknownValues: unknown fields are dropped instead of invalidating the row.
         public var ignoreUnknownValues: Bool = false
-        /// Open for reading only (status tools).
+        /// Open for reading only (status tools). When no process has the file open (no -wal file exists), it is
+        /// read with SQLite's `immutable=1`: no locks, and no -wal/-shm files left behind.
         public var readOnly: Bool = false
+        /// Whether a missing file is created and an older one migrated (the application, the default), or the file
+        /// must already be a spool (`.existingOnly` for operator tools, `.existingAndMigrate` for `spoolctl migrate`).
+        public var opening: SpoolOpening = .createOrMigrate
         /// Where the library logs (at info or lower). nil: it stays silent. Spool never creates or bootstraps a logger.
         public var logger: Logger?
         /// Metric labels start with this (`spool_appended_total`, …).

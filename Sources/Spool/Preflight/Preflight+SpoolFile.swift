@@ -61,11 +61,12 @@ extension Preflight {
         return ((try? outbox.status().tables) ?? []).filter { $0.pendingRows > 0 }.map(\.table)
     }
 
-    /// Read-only; without locks or side files when no -wal exists (no connection has the file open).
+    /// Read-only, and only a spool of this version: without locks or side files when no -wal exists (no connection
+    /// has the file open).
     private static func openForInspection(_ path: String) throws(SpoolError) -> Outbox {
         var options = Outbox.Options()
         options.access = .readOnly
-        options.immutable = !FileManager.default.fileExists(atPath: path + "-wal")
+        options.opening = .existingOnly
         return try Outbox(path: path, options: options)
     }
 

@@ -29,6 +29,10 @@ public final class SpoolUploader: Service, Sendable {
         /// Unix ms; set by a graceful shutdown, which drains until then.
         var drainDeadline: Int64?
         var running = false
+        /// The lease holder ids of the `drain` calls running now, for `releaseLeaseNow()`.
+        var drainHolders: Set<String> = []
+        /// Set by `releaseLeaseNow()`: drains send nothing more.
+        var leaseReleased = false
     }
 
     /// - Throws: `SpoolError.invalidConfiguration` for an invalid destination or an unusable credentials file —
@@ -220,7 +224,11 @@ public final class SpoolUploader: Service, Sendable {
     ) throws(SpoolError) -> DrainOutcome {
         let deadline = timeout.map { configuration.now() + $0.inMilliseconds }
         let lease = LeaseHolder(outbox: spool.outbox, duration: configuration.leaseDuration, now: configuration.now)
-        defer { lease.release() }
+        control.withLock { _ = $0.drainHolders.insert(lease.holder) }
+        defer {
+            lease.release()
+            control.withLock { _ = $0.drainHolders.remove(lease.holder) }
+        }
         try? spool.outbox.setSetting(DestinationSetting.key, to: DestinationSetting.encode(destination))
         var outcome = DrainOutcome(report: DeliveryReport(), remainingRows: 0, leaseHeldBy: nil, timedOut: false, stopped: false)
 
@@ -234,8 +242,8 @@ public final class SpoolUploader: Service, Sendable {
         }
 
         let engine = makeEngine()
-        engine.beforeRequest = { (try? lease.hold()) ?? false }
-        engine.shouldContinue = { (!shouldStop()) && ((try? lease.hold()) ?? false) }
+        engine.beforeRequest = { [self] in !leaseReleased && ((try? lease.hold()) ?? false) }
+        engine.shouldContinue = { [self] in !shouldStop() && !leaseReleased && ((try? lease.hold()) ?? false) }
         engine.onBatch = progress
         while true {
             let report = try engine.pass(until: deadline, only: tables)
@@ -267,6 +275,24 @@ public final class SpoolUploader: Service, Sendable {
         outcome.remainingRows = status.tables.filter { tables?.contains($0.table) ?? true }.reduce(0) { $0 + $1.pendingRows }
         return outcome
     }
+}
+
+extension SpoolUploader {
+    /// Gives up the lease of every `drain` running on this uploader, from any thread, for a process about to exit
+    /// in the middle of one (`spoolctl drain` on a second Ctrl-C): the next uploader need not wait for the lease to
+    /// expire. Those drains send no further request. Rows whose answer was not applied stay pending and are sent
+    /// again later (BigQuery de-duplicates them by insert id).
+    public func releaseLeaseNow() {
+        let holders = control.withLock { control in
+            control.leaseReleased = true
+            return control.drainHolders
+        }
+        for holder in holders {
+            try? spool.outbox.releaseLease(holder: holder)
+        }
+    }
+
+    private var leaseReleased: Bool { control.withLock { $0.leaseReleased } }
 }
 
 /// The destination as recorded in the spool file's settings, so `spoolctl` can drain with credentials only.

@@ -6,7 +6,7 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Kind: String, Sendable {
             case invalidJSON, notAnObject, invalidTableName, rowTooLarge, invalidInsertId, schemaViolation, unknownTable
-            case spoolFull, diskFull, notADatabase, corrupt, newerVersion, olderVersion, cannotOpen, readOnly, busy
+            case spoolFull, diskFull, notADatabase, notASpool, corrupt, newerVersion, olderVersion, cannotOpen, readOnly, busy
             case closed, io, invalidConfiguration, storage
         }
         private let kind: Kind
@@ -32,11 +32,14 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
         public static let diskFull = Code(.diskFull)
         /// The file is not a SQLite database.
         public static let notADatabase = Code(.notADatabase)
+        /// The file is empty, or a SQLite database that is not a spool: a tool that opens only existing spools
+        /// (`SpoolOpening.existingOnly`) leaves it untouched.
+        public static let notASpool = Code(.notASpool)
         /// The database file is damaged.
         public static let corrupt = Code(.corrupt)
         /// The file was written by a newer version of Spool; it is left untouched.
         public static let newerVersion = Code(.newerVersion)
-        /// A read-only open found a file that still needs migrations (open it read-write once to upgrade it).
+        /// The file is a spool of an older schema version, opened read-only or by a tool that must not migrate it.
         public static let olderVersion = Code(.olderVersion)
         /// The file cannot be opened or created (missing directory, permissions).
         public static let cannotOpen = Code(.cannotOpen)

@@ -28,11 +28,21 @@ package enum Migrator {
     /// For read-only opens: the file must already be at exactly this build's version.
     static func requireCurrent(_ database: Database, path: String) throws(SpoolError) {
         let version = try database.integer("PRAGMA user_version")
+        if version == 0 {
+            throw SpoolError(.notASpool, "\(path) is not a spool (no schema version); it was left untouched")
+        }
+        try requireCurrent(version: version, path: path)
+    }
+
+    static func requireCurrent(version: Int64, path: String) throws(SpoolError) {
         if version > latestVersion {
             throw newerVersion(path: path, found: version, supported: latestVersion)
         }
         if version < latestVersion {
-            throw SpoolError(.olderVersion, "the spool at \(path) is at schema version \(version) and needs migrations up to \(latestVersion); open it read-write once (for example with the API process or `spoolctl drain`) to upgrade it")
+            throw SpoolError(
+                .olderVersion,
+                "the spool at \(path) is at schema version \(version); this build reads version \(latestVersion). The application migrates its spool when it opens it; to migrate it now, run `spoolctl migrate --db \(path)` (once every program that opens the file is of this version: an older one refuses a newer file)"
+            )
         }
     }
 

@@ -29,8 +29,8 @@ package final class Outbox: Sendable {
         package var walMaxBytes: Int64 = 64 << 20
         package var checkpointInterval: Duration = .seconds(1)
         package var logger: Logger?
-        /// Read-only inspection of a file nobody has open: no locks, no -wal/-shm created (SQLite's `immutable=1`).
-        package var immutable = false
+        /// Whether the file must already be a spool, and whether it may be migrated.
+        package var opening: SpoolOpening = .createOrMigrate
 
         package init() {}
     }
@@ -57,7 +57,6 @@ package final class Outbox: Sendable {
         connectionOptions.synchronous = options.synchronous
         connectionOptions.busyTimeout = options.busyTimeout
         connectionOptions.maxSchemaVersion = Migrator.latestVersion
-        connectionOptions.immutable = options.immutable
         connectionOptions.journalSizeLimit = options.walMaxBytes
         if let bytes = options.maxDatabaseBytes {
             guard bytes >= 64 * 1024 else {
@@ -66,9 +65,16 @@ package final class Outbox: Sendable {
             connectionOptions.maxDatabaseBytes = bytes
         }
 
+        if options.opening != .createOrMigrate {
+            let version = try SpoolFile.schemaVersion(of: path)
+            if options.opening == .existingOnly || options.access == .readOnly {
+                try Migrator.requireCurrent(version: version, path: path)
+            }
+        }
+
         switch options.access {
         case .readOnly:
-            worker = try SQLiteConnection(path: path, options: connectionOptions)
+            worker = try SpoolFile.openForLook(path, options: connectionOptions)
             try worker.withDatabase { (database: Database) throws(SpoolError) in
                 try Migrator.requireCurrent(database, path: path)
             }

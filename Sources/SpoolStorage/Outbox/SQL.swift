@@ -106,6 +106,11 @@ enum SQL {
 
     // MARK: Status
 
+    /// How many of the tables every spool has had since its first migration exist: 2 in a spool.
+    static let spoolTableCount = """
+        SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('outbox', 'dead_letters')
+        """
+
     static let pendingByTable = """
         SELECT table_name, count(*), coalesce(sum(payload_bytes), 0), min(created_at), min(next_attempt_at), max(attempts)
           FROM outbox GROUP BY table_name
