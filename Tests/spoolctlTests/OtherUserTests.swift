@@ -75,6 +75,20 @@ struct OtherUserTests {
         #expect(result.stdout.contains("ack \(prefix)-2") && !result.stdout.contains("fail"), "\(result.stdout)")
     }
 
+    /// The application's spool, created and appended to by its owner in a folder of the owner's with `folderMode`,
+    /// then given `fileMode`, checkpointed and closed (by root, whose SQLite hands any file it makes to the owner).
+    private func ownersSpool(_ binaries: Binaries, folderMode: mode_t, fileMode: mode_t) throws -> (folder: TemporaryDirectory, path: String) {
+        let folder = try TemporaryDirectory(prefix: "spoolctl-owner")
+        let path = folder.file("spool.db").path
+        chown(folder.path, Self.owner, Self.owner)
+        chmod(folder.path, folderMode)
+        try ownerAppends(binaries, path, prefix: "a")
+        chmod(path, fileMode)
+        try Spool(path: path).close()
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        return (folder, path)
+    }
+
     /// status, dead-letters list and show, and doctor as the viewer: they read the spool and leave nothing of theirs.
     /// `pendingRows`: what status must count, when no process appends meanwhile.
     private func viewerLooks(_ binaries: Binaries, _ folder: String, _ path: String, configuration: String, pendingRows: Int?) throws {
@@ -97,20 +111,12 @@ struct OtherUserTests {
     func viewingNeverBreaksTheOwner() throws {
         try #require(geteuid() == 0, "acting as other users takes root (CI runs the tests as root)")
         let binaries = try Binaries()
-        let spoolFolder = try TemporaryDirectory(prefix: "spoolctl-owner")
+        // The application's spool, readable by others, in a folder others may write (the issue's set-up).
+        let (spoolFolder, path) = try ownersSpool(binaries, folderMode: 0o777, fileMode: 0o644)
         let folder = spoolFolder.path
-        let path = spoolFolder.file("spool.db").path
         let configuration = binaries.directory.file("spool.json").path
         try Data(#"{"spool": {"path": "\#(path)"}}"#.utf8).write(to: URL(fileURLWithPath: configuration))
         chmod(configuration, 0o644)
-        // The application's spool, readable by others, in a folder others may write (the issue's set-up).
-        chown(folder, Self.owner, Self.owner)
-        chmod(folder, 0o777)
-        try ownerAppends(binaries, path, prefix: "a")
-        chmod(path, 0o644)
-        // Closed cleanly (no -wal): checkpointed and closed by root, whose SQLite hands any file it makes to the owner.
-        try Spool(path: path).close()
-        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
 
         // 1. Nobody has the spool open.
         try viewerLooks(binaries, folder, path, configuration: configuration, pendingRows: 3)
@@ -132,14 +138,8 @@ struct OtherUserTests {
     func unwritableFolderSaysPermission() throws {
         try #require(geteuid() == 0, "acting as other users takes root (CI runs the tests as root)")
         let binaries = try Binaries()
-        let spoolFolder = try TemporaryDirectory(prefix: "spoolctl-owner")
+        let (spoolFolder, path) = try ownersSpool(binaries, folderMode: 0o755, fileMode: 0o644)
         let folder = spoolFolder.path
-        let path = spoolFolder.file("spool.db").path
-        chown(folder, Self.owner, Self.owner)
-        chmod(folder, 0o755)
-        try ownerAppends(binaries, path, prefix: "a")
-        chmod(path, 0o644)
-        try Spool(path: path).close()
 
         // No -wal: read with immutable=1, which needs no -shm (SQLite's bare error 1544 was what this used to say).
         let status = try binaries.run("spoolctl", as: Self.viewer, ["status", "--db", path])
@@ -169,14 +169,8 @@ struct OtherUserTests {
     func writingCommandsRunAsTheOwner() throws {
         try #require(geteuid() == 0, "acting as other users takes root (CI runs the tests as root)")
         let binaries = try Binaries()
-        let spoolFolder = try TemporaryDirectory(prefix: "spoolctl-owner")
+        let (spoolFolder, path) = try ownersSpool(binaries, folderMode: 0o777, fileMode: 0o666)
         let folder = spoolFolder.path
-        let path = spoolFolder.file("spool.db").path
-        chown(folder, Self.owner, Self.owner)
-        chmod(folder, 0o777)
-        try ownerAppends(binaries, path, prefix: "a")
-        chmod(path, 0o666)
-        try Spool(path: path).close()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
 
         for command in [["dead-letters", "purge", "--yes"], ["dead-letters", "requeue"], ["drain", "--credentials", "none"], ["migrate"]] {
