@@ -31,7 +31,7 @@ public final class SpoolUploader: Service, Sendable {
         var running = false
         /// The lease holder ids of the `drain` calls running now, for `releaseLeaseNow()`.
         var drainHolders: Set<String> = []
-        /// Set by `releaseLeaseNow()`: drains send nothing more.
+        /// Set by `releaseLeaseNow()`: no drain of this uploader sends another request.
         var leaseReleased = false
     }
 
@@ -280,8 +280,8 @@ public final class SpoolUploader: Service, Sendable {
 extension SpoolUploader {
     /// Gives up the lease of every `drain` running on this uploader, from any thread, for a process about to exit
     /// in the middle of one (`spoolctl drain` on a second Ctrl-C): the next uploader need not wait for the lease to
-    /// expire. Those drains send no further request. Rows whose answer was not applied stay pending and are sent
-    /// again later (BigQuery de-duplicates them by insert id).
+    /// expire. From then on, no drain of this uploader sends another request. Rows whose answer was not applied stay
+    /// pending and are sent again later (BigQuery de-duplicates them by insert id).
     public func releaseLeaseNow() {
         let holders = control.withLock { control in
             control.leaseReleased = true
