@@ -60,6 +60,56 @@ extension Reliability {
             #expect(!haystack.contains("BEGIN PRIVATE KEY"))
         }
 
+        @Test("a token endpoint that echoes the grant and tokens in its answer: status, logs and errors keep only status, code and host")
+        func tokenEndpointAnswersAreRedacted() throws {
+            let directory = try TemporaryDirectory()
+            let key = try TestServiceAccountKey()
+            let tokens = try TokenEndpointStub(configuration: .init(publicKey: key.publicKey))
+            defer { tokens.stop() }
+            let keyPath = try key.writeKeyFile(in: directory, tokenURL: tokens.tokenURL)
+            let stub = try BigQueryStub()
+            defer { stub.stop() }
+            stub.createTable(dataset: "analytics", table: "user_search_events", schemaFields: #"[{"name":"event_id","type":"STRING"}]"#)
+            let echoed = [
+                "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJzcG9vbCJ9.c2lnbmF0dXJlLWJ5dGVz", "1//0gLrefresh-token-secret", "ya29.a0AfH6SMBsecret-access-token",
+                "client-secret-GOCSPX-abcdef",
+            ]
+            // An endpoint that quotes the request back, once in error_description and once in the error code itself.
+            tokens.enqueue(
+                .json(400, #"{"error":"invalid_grant","error_description":"bad grant: assertion=\#(echoed[0])&refresh_token=\#(echoed[1]) \#(echoed[2]) \#(echoed[3])"}"#),
+                .json(401, #"{"error":"\#(echoed[2])","error_description":"\#(echoed[1])"}"#)
+            )
+            let capture = LogCapture()
+            var spoolConfiguration = Spool.Configuration()
+            spoolConfiguration.logger = capture.logger()
+            let spool = try Spool(path: directory.file("spool.db").path, configuration: spoolConfiguration)
+            defer { spool.close() }
+            try spool.append(json: #"{"event_id":"e1"}"#, to: "user_search_events")
+            var configuration = quickUploaderConfiguration()
+            configuration.credentials = .file(keyPath)
+            configuration.logger = capture.logger()
+            var errors: [String] = []
+            for _ in 0..<2 {
+                let uploader = try SpoolUploader(spool: spool, destination: Destination(project: "test-project", dataset: "analytics", endpoint: stub.endpoint), configuration: configuration)
+                do {
+                    _ = try uploader.drain(timeout: .seconds(2))
+                } catch {
+                    errors.append(error.message)
+                }
+            }
+            #expect(tokens.pendingScriptedReplies == 0, "both answers were read")
+            let lastErrors = try spool.status().tables.compactMap(\.lastError)
+            let haystack = ([capture.text] + lastErrors + errors).joined(separator: "\n")
+            for secret in echoed {
+                #expect(!haystack.contains(secret), "\(secret.prefix(8))… was printed, logged or stored")
+            }
+            // What helps the operator stays: the status, Google's code and the endpoint's origin (not its path).
+            #expect(haystack.contains("token endpoint http://127.0.0.1:\(tokens.server.port) for service account key file"), "\(haystack)")
+            #expect(haystack.contains("answered HTTP 400 invalid_grant"), "\(haystack)")
+            #expect(haystack.contains("answered HTTP 401"), "\(haystack)")
+            #expect(!haystack.contains(tokens.tokenURL))
+        }
+
         @Test("spool files are created with mode 0600")
         func spoolFilesAreOwnerOnly() throws {
             let directory = try TemporaryDirectory()
