@@ -7,16 +7,21 @@ extension Reliability {
     /// Credentials never reach a log line or an error description, even when everything fails around them.
     @Suite("Secrets stay out of logs and errors")
     struct SecurityTests {
-        @Test("an uploader run with a service-account key logs no token, assertion or key material, through 401s and failures")
-        func credentialsAreNeverLogged() throws {
+        /// A service-account key file whose token_uri is a token endpoint stub, and a BigQuery stub with the search table.
+        static func keyTokenEndpointAndBigQuery() throws -> (TemporaryDirectory, TestServiceAccountKey, TokenEndpointStub, String, BigQueryStub) {
             let directory = try TemporaryDirectory()
             let key = try TestServiceAccountKey()
             let tokens = try TokenEndpointStub(configuration: .init(publicKey: key.publicKey))
-            defer { tokens.stop() }
             let keyPath = try key.writeKeyFile(in: directory, tokenURL: tokens.tokenURL)
             let stub = try BigQueryStub()
-            defer { stub.stop() }
             stub.createTable(dataset: "analytics", table: "user_search_events", schemaFields: #"[{"name":"event_id","type":"STRING"}]"#)
+            return (directory, key, tokens, keyPath, stub)
+        }
+
+        @Test("an uploader run with a service-account key logs no token, assertion or key material, through 401s and failures")
+        func credentialsAreNeverLogged() throws {
+            let (directory, key, tokens, keyPath, stub) = try Self.keyTokenEndpointAndBigQuery()
+            defer { tokens.stop(); stub.stop() }
             // Only the last token handed out is good: a 401 makes the uploader refresh it.
             stub.requireAuthorization { token in token != nil && token == tokens.issuedTokens.last }
             stub.enqueue(
@@ -62,14 +67,8 @@ extension Reliability {
 
         @Test("a token endpoint that echoes the grant and tokens in its answer: status, logs and errors keep only status, code and host")
         func tokenEndpointAnswersAreRedacted() throws {
-            let directory = try TemporaryDirectory()
-            let key = try TestServiceAccountKey()
-            let tokens = try TokenEndpointStub(configuration: .init(publicKey: key.publicKey))
-            defer { tokens.stop() }
-            let keyPath = try key.writeKeyFile(in: directory, tokenURL: tokens.tokenURL)
-            let stub = try BigQueryStub()
-            defer { stub.stop() }
-            stub.createTable(dataset: "analytics", table: "user_search_events", schemaFields: #"[{"name":"event_id","type":"STRING"}]"#)
+            let (directory, _, tokens, keyPath, stub) = try Self.keyTokenEndpointAndBigQuery()
+            defer { tokens.stop(); stub.stop() }
             let echoed = [
                 "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJzcG9vbCJ9.c2lnbmF0dXJlLWJ5dGVz", "1//0gLrefresh-token-secret", "ya29.a0AfH6SMBsecret-access-token",
                 "client-secret-GOCSPX-abcdef",
