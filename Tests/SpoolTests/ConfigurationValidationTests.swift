@@ -128,6 +128,8 @@ struct ConfigurationValidationTests {
         let outcome = try uploader.drain(timeout: .seconds(Int64.max))
         #expect(outcome.report.delivered == 1)
         #expect(stub.storedRows(dataset: "analytics", table: "user_search_events").count == 1)
+        // Days to BigQuery's milliseconds, for settings built in Swift and never validated.
+        #expect(ProvisioningSettings(partitionField: "timestamp", partitionExpirationDays: Int.max).partitionExpirationMs == Int64.max)
     }
 
     @Test("a Swift configuration the uploader cannot work with is refused at start-up, by name")

@@ -31,7 +31,11 @@ public struct ProvisioningSettings: Sendable, Equatable {
 
     /// The partition expiration in milliseconds, as BigQuery's `timePartitioning.expirationMs` takes it.
     public var partitionExpirationMs: Int64? {
-        partitionExpirationDays.map { Int64($0) * 86_400_000 }
+        // Clamped rather than trapping for a value set in Swift and never validated (validate() bounds it to 100 years).
+        partitionExpirationDays.map { days in
+            let (milliseconds, overflow) = Int64(days).multipliedReportingOverflow(by: 86_400_000)
+            return overflow ? (days < 0 ? Int64.min : Int64.max) : milliseconds
+        }
     }
 
     /// Checks what can be checked without the schemas; `spoolctl tables create` checks columns against each schema.
