@@ -100,7 +100,7 @@ let package = Package(
             path: "Tests/SpoolTestSupport"
         ),
         .testTarget(name: "SpoolStorageTests", dependencies: ["SpoolStorage", "CSQLite"]),
-        .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema"]),
+        .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema", "SpoolTestSupport"]),
         .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
         // spoolctl tables create / doctor as child processes, and the uploader's start-up preflight.

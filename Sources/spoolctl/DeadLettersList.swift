@@ -53,12 +53,12 @@ extension DeadLetters {
         /// ID, table, reason, location and time, within 80 columns.
         static func table(_ letters: [DeadLetter]) -> String {
             let idWidth = max(2, letters.map { String($0.id).count }.max() ?? 0)
-            let reasonWidth = min(12, max(6, letters.map(\.reason.count).max() ?? 0))
+            let reasonWidth = min(12, max(6, letters.map { TerminalText.value($0.reason).count }.max() ?? 0))
             let timeWidth = 20
             let fixed = idWidth + reasonWidth + timeWidth + 8
             // Table and location share what is left of 80 columns; the location gets up to 18 of it first.
-            let locationNeed = min(18, max(8, letters.map(\.location.count).max() ?? 0))
-            let tableNeed = max(5, letters.map(\.table.count).max() ?? 0)
+            let locationNeed = min(18, max(8, letters.map { TerminalText.value($0.location).count }.max() ?? 0))
+            let tableNeed = max(5, letters.map { TerminalText.value($0.table).count }.max() ?? 0)
             let tableWidth = min(tableNeed, max(20, 80 - fixed - locationNeed))
             let locationWidth = max(8, 80 - fixed - tableWidth)
             func row(_ id: String, _ table: String, _ reason: String, _ location: String, _ time: String) -> String {
@@ -67,7 +67,11 @@ extension DeadLetters {
             }
             var lines = [row("ID", "TABLE", "REASON", "LOCATION", "DEAD-LETTERED")]
             for letter in letters {
-                lines.append(row(String(letter.id), letter.table, letter.reason, letter.location.isEmpty ? "-" : letter.location, TimeText.short(iso: letter.deadLetteredAt)))
+                let location = letter.location.isEmpty ? "-" : letter.location
+                lines.append(row(
+                    String(letter.id), TerminalText.value(letter.table), TerminalText.value(letter.reason), TerminalText.value(location),
+                    TerminalText.value(TimeText.short(iso: letter.deadLetteredAt))
+                ))
             }
             return lines.joined(separator: "\n")
         }

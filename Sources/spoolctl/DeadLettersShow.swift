@@ -38,10 +38,11 @@ extension DeadLetters {
                 ]
                 Output.line("dead letter \(letter.id)")
                 for (name, value) in fields {
-                    Output.line(Column.left(name + ":", 15) + value)
+                    Output.line(Column.left(name + ":", 15) + TerminalText.value(value))
                 }
                 Output.line("payload:")
-                Output.line(payload?.prettyPrinted() ?? letter.payload)
+                // prettyPrinted escapes control characters inside strings; a payload that does not parse is one escaped line.
+                Output.line(payload?.prettyPrinted() ?? TerminalText.value(letter.payload))
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Spool
 
 /// Human diagnostics go to stderr, so that stdout carries only a command's output.
 enum Diagnostics {
@@ -15,7 +16,23 @@ enum Diagnostics {
     }
 
     static func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        FileHandle.standardError.write(Data(TerminalText.lines(text).utf8))
+    }
+}
+
+/// The last guard between remote text and the terminal: every line spoolctl writes has its control characters
+/// escaped (`JSONValue.displayText`), whatever was forgotten upstream. Values from outside are escaped where they are
+/// formatted too, so that a newline inside a BigQuery message cannot start a line of its own.
+enum TerminalText {
+    static func lines(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { JSONValue.displayText(String($0)) }
+            .joined(separator: "\n")
+    }
+
+    /// One value from outside (a table name, a message, a payload) for a line of text output.
+    static func value(_ text: String) -> String {
+        JSONValue.displayText(text)
     }
 }
 
@@ -31,9 +48,10 @@ struct CommandFailure: Error {
 /// Writes to stdout unbuffered, so progress and results reach a pipe at once.
 enum Output {
     static func line(_ text: String = "") {
-        raw(text + "\n")
+        raw(TerminalText.lines(text) + "\n")
     }
 
+    /// Unescaped: for the progress bar's own cursor movements only.
     static func raw(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }

@@ -31,18 +31,18 @@ struct Doctor: ParsableCommand {
         switch format {
         case .text:
             for check in checks {
-                print("\(check.passed ? "✓" : "✗") \(check.message)")
+                Output.line("\(check.passed ? "✓" : "✗") \(check.message)")
                 for detail in check.details {
-                    print("    \(detail)")
+                    Output.line("    \(detail)")
                 }
             }
             let failures = checks.filter { !$0.passed }.count
-            print(failures == 0 ? "all \(checks.count) checks passed" : "\(failures) of \(checks.count) checks failed")
+            Output.line(failures == 0 ? "all \(checks.count) checks passed" : "\(failures) of \(checks.count) checks failed")
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             let data = try encoder.encode(Report(ok: checks.allPassed, checks: checks))
-            print(String(decoding: data, as: UTF8.self))
+            Output.line(String(decoding: data, as: UTF8.self))
         }
         if !checks.allPassed {
             throw ExitCode(2)

@@ -29,5 +29,5 @@ enum ProvisioningConnection {
 
 /// Writes a line to stderr: diagnostics never mix with what a command prints on stdout.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    Diagnostics.write(line + "\n")
 }

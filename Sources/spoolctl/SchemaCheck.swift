@@ -50,11 +50,11 @@ extension Schema {
             let validator = RowValidator(schema: tableSchema, ignoreUnknownValues: ignoreUnknownValues)
             var checked = 0
             var invalid = 0
+            // Lines stay bytes: decoding them as String would silently replace invalid UTF-8, which BigQuery refuses.
             for (index, line) in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-                let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !text.isEmpty else { continue }
+                guard line.contains(where: { !Self.isJSONWhitespace($0) }) else { continue }
                 checked += 1
-                let verdict = Self.verdict(text, validator: validator)
+                let verdict = Self.verdict(line, validator: validator)
                 if verdict != nil { invalid += 1 }
                 switch format {
                 case .json: Output.line(Self.json(line: index + 1, verdict: verdict).serialized())
@@ -69,11 +69,15 @@ extension Schema {
             }
         }
 
-        /// The row's first error, as BigQuery would report it; `parseError` for a line that is not a JSON object.
-        static func verdict(_ text: String, validator: RowValidator) -> RowError? {
+        /// The row's first error, as BigQuery would report it: a row over the request size limit is invalid,
+        /// a line that is not a JSON object (invalid UTF-8 included) gets reason `parseError`.
+        static func verdict(_ line: some Collection<UInt8>, validator: RowValidator) -> RowError? {
+            if let tooLarge = RowValidator.sizeProblem(byteCount: line.count) {
+                return tooLarge
+            }
             let value: JSONValue
             do {
-                value = try JSONParser.parse(text)
+                value = try JSONParser.parse(line)
             } catch {
                 return RowError(reason: "parseError", location: "", message: "\(error)")
             }
@@ -81,6 +85,10 @@ extension Schema {
                 return RowError(reason: "parseError", location: "", message: "not a JSON object")
             }
             return validator.validate(value)
+        }
+
+        private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
         }
 
         static func json(line: Int, verdict: RowError?) -> JSONValue {
@@ -92,8 +100,8 @@ extension Schema {
 
         static func text(line: Int, verdict: RowError?) -> String {
             guard let verdict else { return "line \(line): valid" }
-            let location = verdict.location.isEmpty ? "" : " at \(verdict.location)"
-            return "line \(line): \(verdict.reason)\(location): \(verdict.message)"
+            let location = verdict.location.isEmpty ? "" : " at \(TerminalText.value(verdict.location))"
+            return "line \(line): \(TerminalText.value(verdict.reason))\(location): \(TerminalText.value(verdict.message))"
         }
     }
 }

@@ -60,10 +60,10 @@ extension Schema {
                     let url = folder.appendingPathComponent("\(name).json")
                     try schema.jsonData(pretty: true).write(to: url, options: .atomic)
                     Output.line(url.path)
-                    Diagnostics.note("\(name): \(schema.fields.count) fields from \(destination.project):\(target.dataset).\(target.table)")
+                    Diagnostics.note(TerminalText.value("\(name): \(schema.fields.count) fields from \(destination.project):\(target.dataset).\(target.table)"))
                 } catch {
                     failures += 1
-                    Diagnostics.error("\(name): \(error)")
+                    Diagnostics.error(TerminalText.value("\(name): \(error)"))
                 }
             }
             if failures > 0 {

@@ -11,11 +11,11 @@ struct StatusReport {
 
     func text() -> String {
         var lines: [String] = []
-        lines.append("spool   \(path)")
+        lines.append("spool   \(TerminalText.value(path))")
         lines.append("        \(NumberText.bytes(status.databaseBytes)), WAL \(NumberText.bytes(status.walBytes)), schema version \(status.schemaVersion)")
         if let lease = status.lease {
             let state = lease.expiresAt > now ? "renewed \(TimeText.relative(millis: lease.renewedAt, now: now))" : "expired \(TimeText.relative(millis: lease.expiresAt, now: now))"
-            lines.append("lease   \(lease.holder) since \(TimeText.short(millis: lease.acquiredAt)) (\(state))")
+            lines.append("lease   \(TerminalText.value(lease.holder)) since \(TimeText.short(millis: lease.acquiredAt)) (\(state))")
         } else {
             lines.append("lease   none: no uploader is draining this file")
         }
@@ -38,13 +38,13 @@ struct StatusReport {
         if !findings.isEmpty {
             lines.append("")
             lines.append("needs attention:")
-            lines.append(contentsOf: findings.map { "  \($0.message)" })
+            lines.append(contentsOf: findings.map { "  \(TerminalText.value($0.message))" })
         }
         return lines.joined(separator: "\n")
     }
 
     private func tableLines() -> [String] {
-        let nameWidth = min(32, max(5, status.tables.map(\.table.count).max() ?? 0))
+        let nameWidth = min(32, max(5, status.tables.map { TerminalText.value($0.table).count }.max() ?? 0))
         func row(_ name: String, _ pending: String, _ bytes: String, _ oldest: String, _ next: String, _ dead: String) -> String {
             let columns = [
                 Column.left(name, nameWidth), Column.right(pending, 7), Column.right(bytes, 7), Column.right(oldest, 6),
@@ -58,7 +58,7 @@ struct StatusReport {
         for table in status.tables {
             let dead = table.deadLetters.values.reduce(0, +)
             lines.append(row(
-                table.table, NumberText.count(table.pendingRows), NumberText.bytes(table.pendingBytes),
+                TerminalText.value(table.table), NumberText.count(table.pendingRows), NumberText.bytes(table.pendingBytes),
                 table.oldestCreatedAt.map { TimeText.span(millis: now - $0) } ?? "-", nextTry(table), NumberText.count(dead)
             ))
         }
@@ -79,23 +79,24 @@ struct StatusReport {
     private func detailLines() -> [String] {
         var lines: [String] = []
         for table in status.tables {
+            let name = TerminalText.value(table.table)
             if table.isPaused, let since = table.pausedSince {
-                lines.append("paused  \(table.table) since \(TimeText.short(millis: since)) (\(TimeText.relative(millis: since, now: now))): \(table.pauseReason ?? "no reason recorded")")
-                if let error = table.lastError { lines.append("        last error: \(error)") }
+                lines.append("paused  \(name) since \(TimeText.short(millis: since)) (\(TimeText.relative(millis: since, now: now))): \(TerminalText.value(table.pauseReason ?? "no reason recorded"))")
+                if let error = table.lastError { lines.append("        last error: \(TerminalText.value(error))") }
             } else if table.consecutiveFailures > 0, let error = table.lastError {
-                lines.append("retry   \(table.table): \(table.consecutiveFailures) failed requests in a row; last: \(error)")
+                lines.append("retry   \(name): \(table.consecutiveFailures) failed requests in a row; last: \(TerminalText.value(error))")
             }
             if !table.deadLetters.isEmpty {
                 let reasons = table.deadLetters.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                    .map { "\($0.key) \(NumberText.grouped($0.value))" }.joined(separator: ", ")
-                let newest = table.newestDeadLetterAt.map { " (newest \(TimeText.short(iso: $0)))" } ?? ""
-                lines.append("dead    \(table.table): \(reasons)\(newest)")
+                    .map { "\(TerminalText.value($0.key)) \(NumberText.grouped($0.value))" }.joined(separator: ", ")
+                let newest = table.newestDeadLetterAt.map { " (newest \(TerminalText.value(TimeText.short(iso: $0))))" } ?? ""
+                lines.append("dead    \(name): \(reasons)\(newest)")
             }
             if table.droppedRows > 0 {
-                lines.append("dropped \(table.table): \(NumberText.grouped(Int(table.droppedRows))) rows evicted by the dropOldest cap")
+                lines.append("dropped \(name): \(NumberText.grouped(Int(table.droppedRows))) rows evicted by the dropOldest cap")
             }
             if let note = table.schemaNote {
-                lines.append("schema  \(table.table): \(note)")
+                lines.append("schema  \(name): \(TerminalText.value(note))")
             }
         }
         return lines

@@ -199,9 +199,9 @@ struct TableProvisioner {
 
     private mutating func report(_ passed: Bool, _ line: String, details: [String] = []) {
         if !passed { allGood = false }
-        print("\(passed ? "✓" : "✗") \(line)")
+        Output.line("\(passed ? "✓" : "✗") \(line)")
         for detail in details {
-            print("    \(detail)")
+            Output.line("    \(detail)")
         }
     }
 }

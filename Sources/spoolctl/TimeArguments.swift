@@ -17,8 +17,21 @@ struct DurationArgument: ExpressibleByArgument, CustomStringConvertible {
 
     static var defaultCompletionKind: CompletionKind { .default }
 
+    /// The longest duration accepted: 100 years. Longer ones are refused (ArgumentParser names the option) rather
+    /// than left to overflow in the seconds → milliseconds conversion or in `now ± duration`.
+    static let longestMilliseconds: Int64 = 100 * 365 * 86_400_000
+
+    /// Milliseconds, or nil for text that is not a duration or is longer than `longestMilliseconds`.
     static func parse(_ text: String) -> Int64? {
-        if let seconds = Int64(text), seconds >= 0 { return seconds * 1000 }
+        guard let total = parseUnbounded(text), total <= longestMilliseconds else { return nil }
+        return total
+    }
+
+    private static func parseUnbounded(_ text: String) -> Int64? {
+        if let seconds = Int64(text), seconds >= 0 {
+            let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+            return overflow ? nil : milliseconds
+        }
         let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
         var rest = Substring(text)
         var total: Int64 = 0
@@ -39,7 +52,9 @@ struct DurationArgument: ExpressibleByArgument, CustomStringConvertible {
             }
             let (product, overflow) = value.multipliedReportingOverflow(by: unit)
             guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !sumOverflow else { return nil }
+            total = sum
         }
         return total
     }

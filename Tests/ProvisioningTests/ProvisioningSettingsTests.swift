@@ -26,7 +26,7 @@ struct ProvisioningSettingsTests {
     func invalidSettingsAreRefused() {
         for (section, words) in [
             (#"{"partitionExpirationDays": 30}"#, "needs provisioning.partitionField"),
-            (#"{"partitionField": "timestamp", "partitionExpirationDays": 0}"#, "must be at least 1"),
+            (#"{"partitionField": "timestamp", "partitionExpirationDays": 0}"#, "must be a whole number from 1 to 36,500 (got 0)"),
             (#"{"clustering": {"t": ["a", "b", "c", "d", "e"]}}"#, "must list 1 to 4 columns"),
             (#"{"location": ""}"#, "must not be empty"),
             (#"{"partitionExpirationDays": "30"}"#, #""provisioning.partitionExpirationDays" must be a whole number"#),

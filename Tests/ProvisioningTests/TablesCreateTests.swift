@@ -87,7 +87,7 @@ struct TablesCreateTests {
         let fixture = try ProvisioningFixture()
         try fixture.writeConfiguration()
         #expect(try fixture.spoolctl(["tables", "create"]).code == 0)
-        try fixture.editSchema("user_search_events") { fields in
+        try fixture.editSchema("cart_modification_events") { fields in
             fields.append(FieldSchema(name: "device", type: .string))
             let index = fields.firstIndex { $0.name == "event_properties" }!
             fields[index].fields.append(FieldSchema(name: "referrer", type: .string))
@@ -95,14 +95,14 @@ struct TablesCreateTests {
 
         let offered = try fixture.spoolctl(["tables", "create"])
         #expect(offered.code == 2)
-        #expect(offered.stdout.contains("✗ table user_search_events → \(fixture.dataset).user_search_events lacks 2 columns of its schema file; left untouched"))
+        #expect(offered.stdout.contains("✗ table cart_modification_events → \(fixture.dataset).cart_modification_events lacks 2 columns of its schema file; left untouched"))
         #expect(offered.stdout.contains("run again with --apply-additive"))
-        #expect(try fixture.remoteSchema("user_search_events").fields.count == 11)
+        #expect(try fixture.remoteSchema("cart_modification_events").fields.count == 11)
 
         let applied = try fixture.spoolctl(["tables", "create", "--apply-additive"])
         #expect(applied.code == 0, "stdout: \(applied.stdout) stderr: \(applied.stderr)")
-        #expect(applied.stdout.contains("✓ table user_search_events → \(fixture.dataset).user_search_events patched: added event_properties.referrer, device"))
-        let remote = try fixture.remoteSchema("user_search_events")
+        #expect(applied.stdout.contains("✓ table cart_modification_events → \(fixture.dataset).cart_modification_events patched: added event_properties.referrer, device"))
+        let remote = try fixture.remoteSchema("cart_modification_events")
         #expect(remote.fields.last?.name == "device")
         #expect(remote.fields.first { $0.name == "event_properties" }?.fields.map(\.name) == ["source", "experiment", "page", "referrer"])
 

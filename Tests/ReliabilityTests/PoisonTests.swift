@@ -32,7 +32,7 @@ extension Reliability {
                     row = #"{"event_id":"\#(id)","timestamp":"2026-11-26T10:00:00Z","response_time_ms":"abc"}"#
                     poison.insert(id)
                 case 1:
-                    row = #"{"event_id":"\#(id)","timestamp":"2026-11-26T10:00:00Z","event_properties":"oops"}"#
+                    row = #"{"event_id":"\#(id)","timestamp":"2026-11-26T10:00:00Z","results_count":"oops"}"#
                     poison.insert(id)
                 default:
                     row = searchEvent(id, index: index)

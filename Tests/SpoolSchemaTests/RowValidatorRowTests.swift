@@ -1,14 +1,13 @@
 import Foundation
+import SpoolTestSupport
 import Testing
 
 @testable import SpoolSchema
 
 @Suite("Row validator: modes, nesting, unknown fields and the seed's rows")
 struct RowValidatorRowTests {
-    static let searchSchema: TableSchema = {
-        let url = SchemaDirectoryTests.examples.appendingPathComponent("user_search_events.json")
-        return try! TableSchema(jsonData: try! Data(contentsOf: url), file: url.lastPathComponent)
-    }()
+    /// The search table with REQUIRED ids, REPEATED categories and a RECORD (the seed's own table is flat).
+    static let searchSchema: TableSchema = SeedSchemas.searchWithRecords
 
     static let orderSchema: TableSchema = {
         let url = SchemaDirectoryTests.examples.appendingPathComponent("order_transaction_events.json")

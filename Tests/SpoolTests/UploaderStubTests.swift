@@ -26,7 +26,7 @@ struct UploaderStubTests {
     @Test("a batch with invalid rows: exactly those are dead-lettered with BigQuery's words, the stopped rest delivered")
     func invalidRowsAreDeadLetteredAndStoppedRowsResent() throws {
         defer { stub.stop() }
-        let schema = try #require(try SeedSchemas.load()["user_search_events"])
+        let schema = SeedSchemas.searchWithRecords
         stub.judgeLikeBigQuery(dataset: "analytics", table: "user_search_events", schema: schema)
         let spool = try openSpool()
         defer { spool.close() }
@@ -49,8 +49,8 @@ struct UploaderStubTests {
     @Test("with the schema configured locally, invalid rows never reach BigQuery, and the verdicts agree")
     func localVerdictsAgreeWithTheStub() throws {
         defer { stub.stop() }
-        let schemas = try SeedSchemas.load()
-        let schema = try #require(schemas["user_search_events"])
+        let schema = SeedSchemas.searchWithRecords
+        let schemas = ["user_search_events": schema]
         stub.judgeLikeBigQuery(dataset: "analytics", table: "user_search_events", schema: schema)
         stub.createTable(dataset: "analytics", table: "user_search_events", schemaFields: String(decoding: schema.jsonData(pretty: false), as: UTF8.self))
         let spool = try openSpool { $0.schemas = schemas }

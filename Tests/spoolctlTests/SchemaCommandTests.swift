@@ -56,7 +56,7 @@ struct SchemaCommandTests {
     func checkText() throws {
         let fixture = try SpoolFixture()
         let schema = SeedSchemas.directory.appendingPathComponent("user_search_events.json").path
-        let rows = try rowsFile(fixture, [valid, badInteger, "not json", "", #"{"timestamp":"2026-11-26T10:00:00Z"}"#])
+        let rows = try rowsFile(fixture, [valid, badInteger, "not json", "", #"{"event_id":"e5","categories":["produce"]}"#])
 
         let result = try Spoolctl.run(["schema", "check", "--schema", schema, rows])
         #expect(result.code == 2, "\(result.stderr)")
@@ -64,7 +64,7 @@ struct SchemaCommandTests {
             line 1: valid
             line 2: invalid at response_time_ms: Cannot convert value to integer (bad value): 12.7
             line 3: parseError: invalid JSON at byte 1: unexpected character
-            line 5: invalid: Missing required fields: Msg_0_CLOUD_QUERY_TABLE.event_id.
+            line 5: invalid at categories: Array specified for non-repeated field: categories.
             4 rows: 1 valid, 3 invalid
 
             """)

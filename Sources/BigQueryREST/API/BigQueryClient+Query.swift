@@ -113,7 +113,6 @@ extension BigQueryClient {
     private static let longestServerWait: Duration = .seconds(10)
 
     private static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        duration.timeoutMilliseconds
     }
 }

@@ -12,4 +12,11 @@ public protocol AccessTokenProvider: AnyObject, Sendable {
 
     /// Where the credentials come from, for logs and diagnostics. Never contains a secret.
     var sourceDescription: String { get }
+
+    /// The key file the credentials were read from, if any (so that `spoolctl doctor` can check its mode).
+    var keyFilePath: String? { get }
+}
+
+extension AccessTokenProvider {
+    public var keyFilePath: String? { nil }
 }

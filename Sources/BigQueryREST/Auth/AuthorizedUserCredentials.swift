@@ -10,6 +10,8 @@ public final class AuthorizedUserCredentials: AccessTokenProvider {
     private let clientSecret: String
     private let refreshToken: String
     private let filePath: String
+
+    public var keyFilePath: String? { filePath }
     private let cache: TokenCache
 
     /// Reads a credentials file. `tokenURL` overrides the file's `token_uri` and Google's default endpoint.

@@ -23,7 +23,7 @@ package enum OAuthTokenEndpoint {
             response = try http.send(request)
         } catch {
             throw CredentialsError(
-                .transport, "token endpoint \(request.url) for \(source) could not be reached: \(error)",
+                .transport, "token endpoint \(URLOrigin.of(request.url)) for \(source) could not be reached: \(error)",
                 transportError: error
             )
         }
@@ -36,7 +36,7 @@ package enum OAuthTokenEndpoint {
         else {
             throw CredentialsError(
                 .invalidTokenResponse,
-                "token endpoint \(request.url) for \(source) answered HTTP \(response.status) without an access_token"
+                "token endpoint \(URLOrigin.of(request.url)) for \(source) answered HTTP \(response.status) without an access_token"
             )
         }
         let lifetime = (object["expires_in"] as? NSNumber)?.doubleValue
@@ -45,25 +45,26 @@ package enum OAuthTokenEndpoint {
         return AccessToken(value: token, expiresAt: now.addingTimeInterval(lifetime))
     }
 
-    /// An error that quotes Google's `error` code and description: they never contain the grant.
+    /// An error with the HTTP status, the endpoint's origin and Google's `error` code. The rest of the answer is
+    /// left out: `error_description` and other fields may echo the request (a JWT assertion, a refresh token, a
+    /// client secret), and the URL may carry credentials of its own.
     private static func rejection(_ response: HTTPResponse, url: String, source: String) -> CredentialsError {
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         var oauthError: String?
-        var description: String?
         if let error = object?["error"] as? String {
             oauthError = error
-            description = object?["error_description"] as? String
         } else if let error = object?["error"] as? [String: Any] {
             // Google APIs' error shape, which some token endpoints use too.
             oauthError = ((error["errors"] as? [[String: Any]])?.first?["reason"] as? String) ?? (error["status"] as? String)
-            description = error["message"] as? String
         }
-        var message = "token endpoint \(url) for \(source) answered HTTP \(response.status)"
+        // An OAuth error code is a short word of letters and underscores (invalid_grant, UNAUTHENTICATED); anything
+        // else (a token has digits, dots or slashes) is not quoted.
+        oauthError = oauthError.flatMap { code in
+            code.count <= 40 && code.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) } ? code : nil
+        }
+        var message = "token endpoint \(URLOrigin.of(url)) for \(source) answered HTTP \(response.status)"
         if let oauthError {
             message += " \(oauthError)"
-        }
-        if let description, !description.isEmpty {
-            message += ": \(description.prefix(300))"
         }
         return CredentialsError(.tokenEndpointRejected, message, httpStatus: response.status, oauthError: oauthError)
     }

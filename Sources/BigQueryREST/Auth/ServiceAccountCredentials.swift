@@ -15,7 +15,7 @@ public final class ServiceAccountCredentials: AccessTokenProvider {
     public let scopes: [String]
     private let keyID: String?
     private let privateKey: _RSA.Signing.PrivateKey
-    private let keyFilePath: String
+    public let keyFilePath: String?
     private let cache: TokenCache
 
     /// Reads and checks a key file. The private key is parsed now, so a bad key fails here and not later.
@@ -63,6 +63,6 @@ public final class ServiceAccountCredentials: AccessTokenProvider {
     }
 
     public var sourceDescription: String {
-        "service account key file \(keyFilePath) (client_email \(clientEmail))"
+        "service account key file \(keyFilePath ?? "") (client_email \(clientEmail))"
     }
 }

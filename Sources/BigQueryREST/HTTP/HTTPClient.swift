@@ -180,8 +180,7 @@ public final class HTTPClient {
     }
 
     private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+        Int(duration.timeoutMilliseconds)
     }
 }
 

@@ -78,21 +78,34 @@ public struct SpoolConfigurationFile: Sendable {
         return FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil
     }
 
-    private static func parse(_ data: Data, path: String) throws(SpoolError) -> SpoolConfigurationFile {
-        let decoded: FileFormat
-        do {
-            decoded = try JSONDecoder().decode(FileFormat.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) {
-            throw SpoolError(.invalidConfiguration, "the configuration file \(path) is not valid JSON: \(context.debugDescription)")
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw SpoolError(.invalidConfiguration, "the configuration file \(path) lacks \(keyPath(context.codingPath + [key]))")
-        } catch let DecodingError.typeMismatch(type, context) {
-            throw SpoolError(.invalidConfiguration, "in the configuration file \(path), \(keyPath(context.codingPath)) must be \(typeName(type))")
-        } catch let DecodingError.valueNotFound(type, context) {
-            throw SpoolError(.invalidConfiguration, "in the configuration file \(path), \(keyPath(context.codingPath)) must be \(typeName(type))")
-        } catch {
-            throw SpoolError(.invalidConfiguration, "the configuration file \(path) cannot be read: \(error)")
+    /// Every key the file may hold, by section: anything else is refused ("did you mean …").
+    static let knownKeys: [String: [String]] = [
+        "": ["spool", "destination", "uploader", "schemas", "provisioning"],
+        "spool": ["path", "durability", "maxPendingRows", "maxPendingBytes", "capPolicy", "maxDatabaseBytes", "maxRowBytes", "strictSchemas", "fullDurabilityTables"],
+        "destination": ["project", "dataset", "tables", "endpoint", "ignoreUnknownValues"],
+        "uploader": ["batchRows", "batchBytes", "connectTimeoutSeconds", "requestTimeoutSeconds", "initialBackoffSeconds", "maxBackoffSeconds", "maxRowAgeSeconds", "leaseSeconds", "credentials"],
+        "schemas": ["directory"],
+        "provisioning": ["location", "partitionField", "partitionExpirationDays", "clustering"],
+    ]
+
+    /// Where each key lives, for a key written in the wrong section.
+    private static let sectionOfKey: [String: String] = {
+        var homes: [String: String] = [:]
+        for (section, keys) in knownKeys where !section.isEmpty {
+            for key in keys { homes[key] = section }
         }
+        return homes
+    }()
+
+    /// Decodes the file onto the defaults of `SpoolConfigurationFile()` and checks every value on the way.
+    private static func parse(_ data: Data, path: String) throws(SpoolError) -> SpoolConfigurationFile {
+        let root = try ConfigurationReader(text: Array(data), file: path)
+        func section(_ name: String) throws(SpoolError) -> ConfigurationReader? {
+            let reader = try root.section(name)
+            try reader?.allowOnly(knownKeys[name] ?? [], elsewhere: sectionOfKey.filter { $0.value != name })
+            return reader
+        }
+        try root.allowOnly(knownKeys[""] ?? [], elsewhere: sectionOfKey)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         func resolve(_ value: String?) -> String? {
             guard let value else { return nil }
@@ -100,33 +113,61 @@ public struct SpoolConfigurationFile: Sendable {
         }
         var file = SpoolConfigurationFile()
         file.sourcePath = path
-        file.spoolPath = resolve(decoded.spool?.path)
-        if let spool = decoded.spool {
-            if let durability = spool.durability { file.spool.durability = durability }
-            file.spool.maxPendingRows = spool.maxPendingRows
-            file.spool.maxPendingBytes = spool.maxPendingBytes
-            if let policy = spool.capPolicy { file.spool.capPolicy = policy }
-            file.spool.maxDatabaseBytes = spool.maxDatabaseBytes
-            if let strict = spool.strictSchemas { file.spool.strictSchemas = strict }
-            if let maxRowBytes = spool.maxRowBytes { file.spool.maxRowBytes = maxRowBytes }
-        }
-        file.destination = decoded.destination
-        if let uploader = decoded.uploader {
-            if let rows = uploader.batchRows { file.uploader.batchRows = rows }
-            if let bytes = uploader.batchBytes { file.uploader.batchBytes = bytes }
-            if let seconds = uploader.connectTimeoutSeconds { file.uploader.connectTimeout = .seconds(seconds) }
-            if let seconds = uploader.requestTimeoutSeconds { file.uploader.requestTimeout = .seconds(seconds) }
-            if let seconds = uploader.initialBackoffSeconds { file.uploader.initialBackoff = .seconds(seconds) }
-            if let seconds = uploader.maxBackoffSeconds { file.uploader.maxBackoff = .seconds(seconds) }
-            file.uploader.maxRowAge = uploader.maxRowAgeSeconds.map { .seconds($0) }
-            if let seconds = uploader.leaseSeconds { file.uploader.leaseDuration = .seconds(seconds) }
-            if let credentials = uploader.credentials {
-                file.uploader.credentials = credentialsChoice(credentials, resolve: resolve)
+        if let spool = try section("spool") {
+            file.spoolPath = resolve(try spool.string("path"))
+            if let durability = try spool.choice("durability", Spool.Durability.self) { file.spool.durability = durability }
+            file.spool.maxPendingRows = try spool.integer("maxPendingRows", in: 1...Int.max)
+            file.spool.maxPendingBytes = try spool.integer("maxPendingBytes", in: 1...Int64.max)
+            if let policy = try spool.choice("capPolicy", CapPolicy.self) { file.spool.capPolicy = policy }
+            file.spool.maxDatabaseBytes = try spool.integer("maxDatabaseBytes", in: 1...Int64.max)
+            if let strict = try spool.bool("strictSchemas") { file.spool.strictSchemas = strict }
+            if let maxRowBytes = try spool.integer("maxRowBytes", in: 2...Int.max) { file.spool.maxRowBytes = maxRowBytes }
+            // Event tables appended with synchronous=FULL; their effect belongs to Spool.Configuration.
+            for table in try spool.strings("fullDurabilityTables") ?? [] {
+                do throws(SpoolError) {
+                    try TableName.validate(table)
+                } catch {
+                    throw spool.refusal("fullDurabilityTables", "must list event table names: \(error.message)")
+                }
             }
         }
-        file.schemasDirectory = resolve(decoded.schemas?.directory)
-        file.provisioning = decoded.provisioning ?? ProvisioningSettings()
-        try file.validate(source: path)
+        if let destination = try section("destination") {
+            let project = try destination.requiredString("project")
+            let dataset = try destination.requiredString("dataset")
+            var value = Destination(project: project, dataset: dataset)
+            if let tables = try destination.stringMap("tables") { value.tables = tables }
+            if let endpoint = try destination.string("endpoint") { value.endpoint = endpoint }
+            if let ignore = try destination.bool("ignoreUnknownValues") { value.ignoreUnknownValues = ignore }
+            file.destination = value
+        }
+        if let uploader = try section("uploader") {
+            let limits = UploaderConfiguration.Limits.self
+            if let rows = try uploader.integer("batchRows", in: limits.batchRows) { file.uploader.batchRows = rows }
+            if let bytes = try uploader.integer("batchBytes", in: limits.batchBytes) { file.uploader.batchBytes = bytes }
+            if let timeout = try uploader.seconds("connectTimeoutSeconds", in: limits.timeoutSeconds) { file.uploader.connectTimeout = timeout }
+            if let timeout = try uploader.seconds("requestTimeoutSeconds", in: limits.timeoutSeconds) { file.uploader.requestTimeout = timeout }
+            if let backoff = try uploader.seconds("initialBackoffSeconds", in: limits.backoffSeconds) { file.uploader.initialBackoff = backoff }
+            if let backoff = try uploader.seconds("maxBackoffSeconds", in: limits.backoffSeconds) { file.uploader.maxBackoff = backoff }
+            file.uploader.maxRowAge = try uploader.seconds("maxRowAgeSeconds", in: limits.maxRowAgeSeconds)
+            if let lease = try uploader.seconds("leaseSeconds", in: limits.leaseSeconds) { file.uploader.leaseDuration = lease }
+            if let credentials = try uploader.string("credentials") {
+                file.uploader.credentials = try credentialsChoice(credentials, resolve: resolve) { rule throws(SpoolError) in
+                    throw uploader.refusal("credentials", rule)
+                }
+            }
+        }
+        if let schemas = try section("schemas") {
+            file.schemasDirectory = resolve(try schemas.string("directory"))
+        }
+        if let provisioning = try section("provisioning") {
+            var settings = ProvisioningSettings()
+            if let location = try provisioning.string("location") { settings.location = location }
+            settings.partitionField = try provisioning.string("partitionField")
+            settings.partitionExpirationDays = try provisioning.integer("partitionExpirationDays", in: ProvisioningSettings.expirationDays)
+            settings.clustering = try provisioning.stringArrayMap("clustering") ?? [:]
+            file.provisioning = settings
+        }
+        try file.validate(source: "in the configuration file \(path),")
         return file
     }
 
@@ -138,80 +179,48 @@ public struct SpoolConfigurationFile: Sendable {
         if let path = value("SPOOL_DB") { spoolPath = path }
         if let directory = value("SPOOL_SCHEMAS") { schemasDirectory = directory }
         if let credentials = value("SPOOL_CREDENTIALS") {
-            uploader.credentials = Self.credentialsChoice(credentials) { $0 }
+            uploader.credentials = try Self.credentialsChoice(credentials, resolve: { $0 }) { rule throws(SpoolError) in
+                throw SpoolError(.invalidConfiguration, "SPOOL_CREDENTIALS \(rule)")
+            }
         }
-        let project = value("SPOOL_PROJECT"), dataset = value("SPOOL_DATASET"), endpoint = value("SPOOL_ENDPOINT")
-        if project != nil || dataset != nil || endpoint != nil {
-            var destination = self.destination ?? Destination(project: project ?? "", dataset: dataset ?? "")
-            if let project { destination.project = project }
-            if let dataset { destination.dataset = dataset }
-            if let endpoint { destination.endpoint = endpoint }
-            self.destination = destination
-        }
-        try validate(source: "the environment")
+        let overrides = [("SPOOL_PROJECT", value("SPOOL_PROJECT")), ("SPOOL_DATASET", value("SPOOL_DATASET")), ("SPOOL_ENDPOINT", value("SPOOL_ENDPOINT"))]
+        let named = overrides.filter { $0.1 != nil }.map(\.0)
+        guard !named.isEmpty else { return }
+        let project = overrides[0].1, dataset = overrides[1].1, endpoint = overrides[2].1
+        var destination = self.destination ?? Destination(project: project ?? "", dataset: dataset ?? "")
+        if let project { destination.project = project }
+        if let dataset { destination.dataset = dataset }
+        if let endpoint { destination.endpoint = endpoint }
+        self.destination = destination
+        try validate(source: "with \(named.joined(separator: ", ")) from the environment:")
     }
 
+    /// The checks every value passes whatever its source (file, environment, Swift), with `source` leading the message.
     private func validate(source: String) throws(SpoolError) {
         do throws(SpoolError) {
             try spool.validate()
             try destination?.validate()
+            try uploader.validate()
             try provisioning.validate()
         } catch {
-            throw SpoolError(.invalidConfiguration, "\(source): \(error.message)")
+            throw SpoolError(.invalidConfiguration, "\(source) \(error.message)")
         }
     }
 
-    private static func credentialsChoice(_ value: String, resolve: (String?) -> String?) -> UploaderConfiguration.CredentialsChoice {
+    /// `automatic`, `none`, or the path of a key file. A word that is neither (a typo of a keyword) is refused
+    /// through `refuse` rather than taken for a file name.
+    private static func credentialsChoice(
+        _ value: String, resolve: (String?) -> String?, refuse: (String) throws(SpoolError) -> Never
+    ) throws(SpoolError) -> UploaderConfiguration.CredentialsChoice {
         switch value {
-        case "automatic": .automatic
-        case "none": .none
-        default: .file(resolve(value) ?? value)
+        case "automatic": return .automatic
+        case "none": return .none
+        default:
+            guard value.contains("/") || value.hasSuffix(".json") else {
+                let hint = Suggestion.closest(to: value, among: ["automatic", "none"]).map { ": did you mean \"\($0)\"?" } ?? ""
+                try refuse("must be \"automatic\", \"none\", or the path of a key file (got \(JSONValue.string(value).serialized()))\(hint)")
+            }
+            return .file(resolve(value) ?? value)
         }
-    }
-
-    private static func keyPath(_ path: [any CodingKey]) -> String {
-        path.isEmpty ? "the top level" : "\"" + path.map(\.stringValue).joined(separator: ".") + "\""
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type: "a whole number"
-        case is Bool.Type: "true or false"
-        default: "\(type)"
-        }
-    }
-
-    // The file's shape; every key optional except destination's project and dataset.
-    private struct FileFormat: Decodable {
-        struct SpoolSection: Decodable {
-            var path: String?
-            var durability: Spool.Durability?
-            var maxPendingRows: Int?
-            var maxPendingBytes: Int64?
-            var capPolicy: CapPolicy?
-            var maxDatabaseBytes: Int64?
-            var maxRowBytes: Int?
-            var strictSchemas: Bool?
-        }
-        struct UploaderSection: Decodable {
-            var batchRows: Int?
-            var batchBytes: Int?
-            var connectTimeoutSeconds: Int?
-            var requestTimeoutSeconds: Int?
-            var initialBackoffSeconds: Int?
-            var maxBackoffSeconds: Int?
-            var maxRowAgeSeconds: Int?
-            var leaseSeconds: Int?
-            var credentials: String?
-        }
-        struct SchemasSection: Decodable {
-            var directory: String?
-        }
-        var spool: SpoolSection?
-        var destination: Destination?
-        var uploader: UploaderSection?
-        var schemas: SchemasSection?
-        var provisioning: ProvisioningSettings?
     }
 }

@@ -7,7 +7,7 @@ import SpoolStorage
 /// "provisioning": { "location": "US", "partitionField": "timestamp", "partitionExpirationDays": 400,
 ///                   "clustering": { "user_search_events": ["user_id"] } }
 /// ```
-public struct ProvisioningSettings: Sendable, Equatable, Decodable {
+public struct ProvisioningSettings: Sendable, Equatable {
     /// Where a new dataset lives (`US`, `EU`, `us-central1` …). An existing dataset keeps its own.
     public var location: String
     /// A TIMESTAMP (or DATE/DATETIME) column every table is partitioned on by day; nil for unpartitioned tables.
@@ -26,21 +26,16 @@ public struct ProvisioningSettings: Sendable, Equatable, Decodable {
         self.clustering = clustering
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case location, partitionField, partitionExpirationDays, clustering
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        location = try container.decodeIfPresent(String.self, forKey: .location) ?? Self.defaultLocation
-        partitionField = try container.decodeIfPresent(String.self, forKey: .partitionField)
-        partitionExpirationDays = try container.decodeIfPresent(Int.self, forKey: .partitionExpirationDays)
-        clustering = try container.decodeIfPresent([String: [String]].self, forKey: .clustering) ?? [:]
-    }
+    /// What `partitionExpirationDays` may be: a day to a hundred years (longer: leave it out, partitions are kept).
+    public static let expirationDays: ClosedRange<Int> = 1...36_500
 
     /// The partition expiration in milliseconds, as BigQuery's `timePartitioning.expirationMs` takes it.
     public var partitionExpirationMs: Int64? {
-        partitionExpirationDays.map { Int64($0) * 86_400_000 }
+        // Clamped rather than trapping for a value set in Swift and never validated (validate() bounds it to 100 years).
+        partitionExpirationDays.map { days in
+            let (milliseconds, overflow) = Int64(days).multipliedReportingOverflow(by: 86_400_000)
+            return overflow ? (days < 0 ? Int64.min : Int64.max) : milliseconds
+        }
     }
 
     /// Checks what can be checked without the schemas; `spoolctl tables create` checks columns against each schema.
@@ -52,8 +47,8 @@ public struct ProvisioningSettings: Sendable, Equatable, Decodable {
             throw SpoolError(.invalidConfiguration, "provisioning.partitionField must name a column, or be left out")
         }
         if let days = partitionExpirationDays {
-            guard days >= 1 else {
-                throw SpoolError(.invalidConfiguration, "provisioning.partitionExpirationDays must be at least 1 (got \(days))")
+            guard Self.expirationDays.contains(days) else {
+                throw SpoolError(.invalidConfiguration, "provisioning.partitionExpirationDays must be at least 1 and at most 36,500 (got \(days))")
             }
             guard partitionField != nil else {
                 throw SpoolError(.invalidConfiguration, "provisioning.partitionExpirationDays needs provisioning.partitionField: only partitioned tables expire partitions")

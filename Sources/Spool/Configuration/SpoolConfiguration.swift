@@ -5,7 +5,7 @@ import SpoolStorage
 
 extension Spool {
     /// How commits reach the disk.
-    public enum Durability: String, Sendable, Codable {
+    public enum Durability: String, Sendable, Codable, CaseIterable {
         /// WAL with `synchronous=NORMAL`: an appended event survives a crash of the process (kill -9, a panic), not a
         /// power loss or kernel crash, which may lose the last commits. ~11 µs per append. The default.
         case normal

@@ -1,4 +1,5 @@
 import Metrics
+import SpoolStorage
 import Synchronization
 
 /// Spool's metrics through swift-metrics. Metric objects are created once per label and dimension set and reused;
@@ -56,11 +57,11 @@ final class SpoolMetrics: Sendable {
         if evicted > 0 {
             metrics.dropped.increment(by: evicted)
         }
-        appendLatency.recordNanoseconds(duration.nanoseconds)
+        appendLatency.recordNanoseconds(duration.inNanoseconds)
     }
 
     func uploaded(table name: String, rows: Int, duration: Duration) {
-        uploadLatency.recordNanoseconds(duration.nanoseconds)
+        uploadLatency.recordNanoseconds(duration.inNanoseconds)
         batchRows.record(rows)
     }
 
@@ -103,12 +104,5 @@ final class SpoolMetrics: Sendable {
         let metrics = table(name)
         metrics.pendingRows.record(rows)
         metrics.oldestPendingAgeSeconds.record(oldestAgeSeconds)
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

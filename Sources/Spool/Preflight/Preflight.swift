@@ -1,4 +1,5 @@
 import BigQueryREST
+import Foundation
 import Logging
 import SpoolSchema
 
@@ -43,6 +44,9 @@ public struct Preflight: Sendable {
         var checks: [PreflightCheck] = []
 
         let source = credentials.sourceDescription
+        if let exposure = Self.keyFileExposure(credentials.keyFilePath) {
+            checks.append(.fail(.credentials, exposure))
+        }
         do {
             let token = try credentials.accessToken(using: httpClient)
             checks.append(.pass(.credentials, "credentials: \(source); \(token == nil ? "no token needed" : "an access token was obtained")"))
@@ -143,5 +147,14 @@ public struct Preflight: Sendable {
             return (.fail(.table, subject: eventTable, "table \(name) does not match its schema file (\(count))", details: differences.map(\.explanation)), true)
         }
         return (.pass(.table, subject: eventTable, "table \(name) exists and matches its schema file"), true)
+    }
+
+    /// A warning when a key file is readable or writable by anyone but its owner (a key is a password).
+    static func keyFileExposure(_ path: String?) -> String? {
+        guard let path else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { return nil }
+        let mode = String(info.st_mode & 0o777, radix: 8)
+        return "credentials file \(path) is readable by group or others (mode \(mode)): chmod 600 \(path)"
     }
 }

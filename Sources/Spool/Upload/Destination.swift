@@ -1,4 +1,5 @@
 import BigQueryREST
+import Foundation
 import SpoolStorage
 
 /// Where a spool's events go: a BigQuery project, a default dataset, and optionally a table for each event table.
@@ -60,8 +61,12 @@ public struct Destination: Sendable, Codable, Equatable {
                 throw SpoolError(.invalidConfiguration, "the table mapping of \(eventTable) → \(tables[eventTable] ?? "") is not a valid dataset.table")
             }
         }
-        guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://") else {
-            throw SpoolError(.invalidConfiguration, "destination endpoint \"\(endpoint)\" must be an http(s) URL")
+        guard !URLOrigin.hasUserInfo(endpoint) else {
+            // Never quoted whole: the user-info is a secret. Spool authenticates with OAuth tokens only.
+            throw SpoolError(.invalidConfiguration, "destination endpoint \(URLOrigin.of(endpoint)) must not carry a user name or password (user-info); Spool sends OAuth tokens, not passwords")
+        }
+        guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://"), URLComponents(string: endpoint)?.host?.isEmpty == false else {
+            throw SpoolError(.invalidConfiguration, "destination endpoint \"\(endpoint)\" must be an http(s) URL with a host")
         }
     }
 }

@@ -39,9 +39,7 @@ public final class SpoolUploader: Service, Sendable {
     ///   at start-up, where a typo is easy to see.
     public init(spool: Spool, destination: Destination, configuration: UploaderConfiguration = UploaderConfiguration()) throws(SpoolError) {
         try destination.validate()
-        guard configuration.batchRows >= 1, configuration.batchRows <= 50_000, configuration.batchBytes >= 1 else {
-            throw SpoolError(.invalidConfiguration, "batchRows must be 1…50,000 and batchBytes positive (got \(configuration.batchRows), \(configuration.batchBytes))")
-        }
+        try configuration.validate()
         self.spool = spool
         self.destination = destination
         self.configuration = configuration

@@ -1,5 +1,6 @@
 import BigQueryREST
 import Logging
+import SpoolStorage
 
 /// How the uploader batches, retries and behaves. Every field has a default that suits BigQuery.
 public struct UploaderConfiguration: Sendable {
@@ -45,6 +46,51 @@ public struct UploaderConfiguration: Sendable {
     public var now: @Sendable () -> Int64 = WallClock.nowMillis
 
     public init() {}
+
+    /// The bounds the configuration file's keys are read within (and `validate()` applies to Swift values): wide
+    /// enough for any sensible set-up, narrow enough that no conversion to milliseconds can overflow.
+    public enum Limits {
+        /// BigQuery's limit is 50,000 rows per insertAll request.
+        public static let batchRows: ClosedRange<Int> = 1...50_000
+        /// BigQuery refuses requests over 10 MB.
+        public static let batchBytes: ClosedRange<Int> = 1...10_000_000
+        /// `connectTimeoutSeconds`, `requestTimeoutSeconds`: a millisecond to a day.
+        public static let timeoutSeconds: ClosedRange<Double> = 0.001...86_400
+        /// `initialBackoffSeconds`, `maxBackoffSeconds`: a millisecond to a day.
+        public static let backoffSeconds: ClosedRange<Double> = 0.001...86_400
+        /// `maxRowAgeSeconds`: a second to a hundred years.
+        public static let maxRowAgeSeconds: ClosedRange<Double> = 1...3_153_600_000
+        /// `leaseSeconds`: a second to a day.
+        public static let leaseSeconds: ClosedRange<Double> = 1...86_400
+    }
+
+    /// Refuses values the uploader cannot work with (a zero batch, a zero timeout or lease, a backoff floor above its
+    /// ceiling), naming the configuration file's key beside the property.
+    public func validate() throws(SpoolError) {
+        func refuse(_ message: String) -> SpoolError { SpoolError(.invalidConfiguration, message) }
+        guard Limits.batchRows.contains(batchRows) else {
+            throw refuse("batchRows (uploader.batchRows) must be 1 to 50,000 (got \(batchRows))")
+        }
+        guard Limits.batchBytes.contains(batchBytes) else {
+            throw refuse("batchBytes (uploader.batchBytes) must be 1 to 10,000,000 (got \(batchBytes))")
+        }
+        let positive: [(String, Duration?)] = [
+            ("connectTimeout (uploader.connectTimeoutSeconds)", connectTimeout), ("requestTimeout (uploader.requestTimeoutSeconds)", requestTimeout),
+            ("initialBackoff (uploader.initialBackoffSeconds)", initialBackoff), ("maxBackoff (uploader.maxBackoffSeconds)", maxBackoff),
+            ("maxRowAge (uploader.maxRowAgeSeconds)", maxRowAge), ("leaseDuration (uploader.leaseSeconds)", leaseDuration),
+            ("quotaBackoff", quotaBackoff), ("pauseRecheckInterval", pauseRecheckInterval), ("pollInterval", pollInterval),
+            ("gaugeInterval", gaugeInterval),
+        ]
+        for case let (name, duration?) in positive where duration <= .zero {
+            throw refuse("\(name) must be positive (got \(duration))")
+        }
+        guard initialBackoff <= maxBackoff else {
+            throw refuse("initialBackoff (uploader.initialBackoffSeconds) must not exceed maxBackoff (uploader.maxBackoffSeconds): got \(initialBackoff) and \(maxBackoff)")
+        }
+        guard shutdownDrainTimeout >= .zero, poisonStrikes >= 1 else {
+            throw refuse("shutdownDrainTimeout must not be negative and poisonStrikes must be at least 1 (got \(shutdownDrainTimeout), \(poisonStrikes))")
+        }
+    }
 
     /// Where the uploader's access tokens come from.
     public enum CredentialsChoice: Sendable {

@@ -58,33 +58,31 @@ extension JSONValue {
         for _ in 0..<level { output += indent }
     }
 
-    /// Escapes what JSON requires (quote, backslash, control characters); everything else is
-    /// written as UTF-8.
+    /// `text` for a terminal or a log line: every control character escaped as JSON escapes it (`\n`, `\u001b`,
+    /// `\u009b`, `\u202e`), quotes and backslashes left as they are. Use it for whatever came from outside (payload
+    /// values, BigQuery's messages, table names, lease holders) before it reaches a terminal.
+    public static func displayText(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { escape($0, quoting: false) != nil }) else { return text }
+        var output = ""
+        writeEscaped(text, quoting: false, to: &output)
+        return output
+    }
+
+    /// Escapes what JSON requires (quote, backslash, C0 controls) and what a terminal would act on (DEL, C1 controls
+    /// such as U+009B, bidirectional marks, overrides and isolates, line and paragraph separators), so that JSON
+    /// output shown on a terminal cannot move the cursor or reorder text; everything else is written as UTF-8.
     static func writeString(_ string: String, to output: inout String) {
         output += "\""
-        var pendingStart = string.unicodeScalars.startIndex
-        var position = pendingStart
+        writeEscaped(string, quoting: true, to: &output)
+        output += "\""
+    }
+
+    private static func writeEscaped(_ string: String, quoting: Bool, to output: inout String) {
         let scalars = string.unicodeScalars
+        var pendingStart = scalars.startIndex
+        var position = pendingStart
         while position < scalars.endIndex {
-            let scalar = scalars[position]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            case "\u{08}": escape = "\\b"
-            case "\u{0C}": escape = "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    escape = nil
-                }
-            }
-            if let escape {
+            if let escape = escape(scalars[position], quoting: quoting) {
                 output.unicodeScalars.append(contentsOf: scalars[pendingStart..<position])
                 output += escape
                 pendingStart = scalars.index(after: position)
@@ -92,6 +90,23 @@ extension JSONValue {
             position = scalars.index(after: position)
         }
         output.unicodeScalars.append(contentsOf: scalars[pendingStart..<scalars.endIndex])
-        output += "\""
+    }
+
+    /// The escape for `scalar`, or nil to write it as it is. `quoting`: inside a JSON string (quote and backslash too).
+    private static func escape(_ scalar: Unicode.Scalar, quoting: Bool) -> String? {
+        switch scalar.value {
+        case 0x22: return quoting ? "\\\"" : nil
+        case 0x5C: return quoting ? "\\\\" : nil
+        case 0x0A: return "\\n"
+        case 0x0D: return "\\r"
+        case 0x09: return "\\t"
+        case 0x08: return "\\b"
+        case 0x0C: return "\\f"
+        case 0x00..<0x20, 0x7F...0x9F, 0x061C, 0x200E, 0x200F, 0x2028...0x202E, 0x2066...0x2069:
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default:
+            return nil
+        }
     }
 }

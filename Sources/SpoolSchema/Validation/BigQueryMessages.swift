@@ -25,6 +25,8 @@
 /// | JSON column: a string must hold JSON text; BigQuery's message contains `syntax error while parsing` | googleapis/google-cloud-php (BigQuery/tests/System/LoadDataAndQueryTest.php, invalidJsonProvider) |
 /// | null elements inside a REPEATED array are refused (wording ours) | googleapis/google-cloud-dotnet#897 |
 /// | a non-array for a REPEATED field: `Repeated field must be imported as a JSON array. Field: X.` | BigQuery's load-job wording, r-dbi/bigrquery#485 |
+/// | `Request payload size exceeds the limit: 10485760 bytes.` (a row alone over the 10 MB request limit) | DESIGN.md (whole-request answer) |
+/// | `Schema nested too deeply for field a.b…, maximum allowed depth is 15.` (RECORD fields nest 15 levels at most) | bxparks/bigquery-schema-generator#51 |
 /// | boolean/number into INTEGER, FLOAT, BOOLEAN …; GEOGRAPHY; RANGE; maxLength | ours |
 ///
 /// Two documented choices: null for a REPEATED field is accepted as an empty array (a false accept
@@ -106,5 +108,9 @@ enum BigQueryMessages {
     }
     static func badRange(_ value: JSONValue) -> String { "Invalid RANGE value: \(quoted(value))" }
     static let rowNotJSON = "Row is not valid JSON"
+    static let requestTooLarge = "Request payload size exceeds the limit: \(RowValidator.maximumRequestBytes) bytes."
+    static func nestedTooDeeply(_ path: String) -> String {
+        "Schema nested too deeply for field \(path), maximum allowed depth is \(RowValidator.maximumNestingDepth)."
+    }
     static let rowNotObject = "Row is not a JSON object."
 }

@@ -44,6 +44,8 @@ final class CompiledField: Sendable {
 final class CompiledRecord: Sendable {
     let fields: [CompiledField]
     let requiredFields: [CompiledField]
+    /// The dotted path of the first field nested deeper than BigQuery allows (inside this record), if any.
+    let tooDeepField: String?
     private let exact: [String: Int]
     private let folded: [String: Int]
 
@@ -53,6 +55,12 @@ final class CompiledRecord: Sendable {
         }
         self.fields = compiled
         requiredFields = compiled.filter { $0.mode == .required }
+        // Top-level fields are at depth 1; this record's fields at depth + 1.
+        if depth + 1 > RowValidator.maximumNestingDepth, let first = compiled.first {
+            tooDeepField = (pathNames + [first.name]).joined(separator: ".")
+        } else {
+            tooDeepField = compiled.lazy.compactMap { $0.record?.tooDeepField }.first
+        }
         var exact: [String: Int] = [:]
         var folded: [String: Int] = [:]
         for (position, field) in compiled.enumerated() {

@@ -17,10 +17,25 @@ public struct RowValidator: Sendable {
         self.ignoreUnknownValues = ignoreUnknownValues
     }
 
+    /// BigQuery's limit on one insertAll request (10 MB): a row larger than this can never be sent.
+    public static let maximumRequestBytes = 10_485_760
+
+    /// How deep RECORD fields may nest: a table cannot have a field deeper than this.
+    public static let maximumNestingDepth = 15
+
+    /// The verdict on a row of `byteCount` bytes of JSON text before it is parsed: too large to send, or nil.
+    public static func sizeProblem(byteCount: Int) -> RowError? {
+        byteCount > maximumRequestBytes ? .invalid(location: "", message: BigQueryMessages.requestTooLarge) : nil
+    }
+
     /// The first error BigQuery would report for `row`, or nil when BigQuery would accept it.
     public func validate(_ row: JSONValue) -> RowError? {
         guard case .object(let object) = row else {
             return .invalid(location: "", message: BigQueryMessages.rowNotObject)
+        }
+        if let path = root.tooDeepField {
+            // No such table can exist: BigQuery refuses the schema, so no row of it is accepted.
+            return .invalid(location: path, message: BigQueryMessages.nestedTooDeeply(path))
         }
         if let error = convert(object, record: root, prefix: "") {
             return error

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 /// What to do when the pending-data cap is reached.
-public enum CapPolicy: String, Sendable, Codable {
+public enum CapPolicy: String, Sendable, Codable, CaseIterable {
     /// `append` throws `.spoolFull`; nothing is written.
     case reject
     /// The oldest pending rows are evicted (and counted per table in status) to make room.

@@ -200,12 +200,21 @@ extension Database {
 }
 
 extension Duration {
-    package var inMicroseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
+    /// Durations are converted to whole units clamped to ±`Int64.max / 4` (about 73,000 years in microseconds):
+    /// a huge configured duration then neither traps in the conversion nor in `now + duration` afterwards.
+    package static let clampedUnits: Int64 = Int64.max / 4
 
-    package var inMilliseconds: Int64 {
-        inMicroseconds / 1000
+    package var inMicroseconds: Int64 { clamped(unitsPerSecond: 1_000_000) }
+
+    package var inMilliseconds: Int64 { clamped(unitsPerSecond: 1000) }
+
+    package var inNanoseconds: Int64 { clamped(unitsPerSecond: 1_000_000_000) }
+
+    private func clamped(unitsPerSecond: Int64) -> Int64 {
+        let (seconds, attoseconds) = components
+        let limit = Duration.clampedUnits
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: unitsPerSecond)
+        guard !overflow, whole <= limit, whole >= -limit else { return seconds < 0 ? -limit : limit }
+        return max(-limit, min(limit, whole + attoseconds / (1_000_000_000_000_000_000 / unitsPerSecond)))
     }
 }

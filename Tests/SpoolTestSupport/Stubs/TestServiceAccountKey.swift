@@ -37,6 +37,8 @@ public struct TestServiceAccountKey: Sendable {
         let path = directory.file(name).path
         try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             .write(to: URL(fileURLWithPath: path))
+        // Owner-only, as a key should be kept (`spoolctl doctor` fails on a key others can read).
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         return path
     }
 }

@@ -87,6 +87,9 @@ public final class TokenEndpointStub: Sendable {
         state.withLock { $0.script.append(contentsOf: replies) }
     }
 
+    /// Scripted answers not yet given.
+    public var pendingScriptedReplies: Int { state.withLock { $0.script.count } }
+
     public func stop() {
         server.stop()
     }

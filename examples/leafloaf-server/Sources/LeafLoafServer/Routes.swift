@@ -48,8 +48,7 @@ public struct LeafLoafRoutes: Sendable {
         analytics.trackSearchEvent(SearchEvent(
             userId: user, sessionId: request.sessionId, query: request.query, intent: intent,
             alphaValue: Self.alpha(for: request.query), resultsCount: results.count, categories: categories,
-            responseTimeMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
-            eventProperties: EventProperties(source: request.source ?? "api")
+            responseTimeMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         ))
         return SearchResponse(results: results.map(ProductView.init), intent: intent, personalized: personalized)
     }

@@ -13,7 +13,7 @@ struct EventSchemaTests {
     static let events: [(table: String, event: any Encodable & Sendable)] = [
         (SearchEvent.table, SearchEvent(
             userId: "u1", sessionId: "s1", query: "oat milk", intent: "product_search", alphaValue: 0.3, resultsCount: 2,
-            categories: ["dairy_alternatives"], responseTimeMs: 4, eventProperties: properties
+            categories: ["dairy_alternatives"], responseTimeMs: 4
         )),
         (InteractionEvent.table, InteractionEvent(
             userId: "u1", sessionId: "s1", signalType: "click", productSku: "OAT-001", productName: "Organic oat milk",
@@ -64,6 +64,54 @@ struct EventSchemaTests {
             #expect(throws: Never.self) { try spool.append(AnyEncodable(event), to: table) }
         }
         #expect(try spool.status().pendingRows == Self.events.count)
+    }
+
+    /// The seed's own table, as `bq mk` created it (seed/bigquery-integration-status.md, step 1): every column NULLABLE.
+    static let seedSearchTable = "event_id:STRING,user_id:STRING,session_id:STRING,query:STRING,intent:STRING,alpha_value:FLOAT,results_count:INTEGER,categories:STRING,response_time_ms:INTEGER,timestamp:TIMESTAMP"
+
+    static func schema(bqMk definition: String) throws -> TableSchema {
+        let fields = definition.split(separator: ",").map { column -> String in
+            let parts = column.split(separator: ":")
+            return #"{"name":"\#(parts[0])","type":"\#(parts[1])","mode":"NULLABLE"}"#
+        }
+        return try TableSchema(jsonData: Data("[\(fields.joined(separator: ","))]".utf8), file: "bq mk")
+    }
+
+    @Test("user_search_events.json is exactly the seed's bq mk table: same columns, order, types and modes")
+    func searchSchemaIsTheSeedsTable() throws {
+        let seed = try Self.schema(bqMk: Self.seedSearchTable)
+        let file = try #require(try SeedSchemas.load()[SearchEvent.table])
+        #expect(file.fields.map(\.name) == seed.fields.map(\.name))
+        #expect(file.fields.map(\.type) == seed.fields.map(\.type))
+        #expect(file.fields.map(\.mode) == seed.fields.map(\.mode))
+        #expect(file.fields.allSatisfy { $0.fields.isEmpty })
+    }
+
+    @Test("a search event from the server is a row the seed's own table accepts, categories as JSON text")
+    func searchEventsFitTheSeedsTable() throws {
+        let validator = RowValidator(schema: try Self.schema(bqMk: Self.seedSearchTable))
+        let event = SearchEvent(
+            userId: "u1", sessionId: "s1", query: "oat milk", intent: "product_search", alphaValue: 0.3, resultsCount: 2,
+            categories: ["dairy_alternatives", "produce/fruit"], responseTimeMs: 4
+        )
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = Spool.Configuration()
+        configuration.schemas = [SearchEvent.table: try Self.schema(bqMk: Self.seedSearchTable)]
+        configuration.strictSchemas = true
+        let spool = try Spool(path: directory.file("spool.db").path, configuration: configuration)
+        defer { spool.close() }
+        // Through the library's own encoder, as the server appends it; strict mode throws the validator's verdict.
+        #expect(throws: Never.self) { try spool.append(event, to: SearchEvent.table) }
+        let files = ["spool.db", "spool.db-wal"].compactMap { try? Data(contentsOf: directory.file($0)) }
+        let stored = files.map { String(decoding: $0, as: UTF8.self) }.joined()
+        #expect(stored.contains(#""categories":"[\"dairy_alternatives\",\"produce/fruit\"]""#))
+        // And through Foundation's encoder, which an application might use instead.
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let parsed = try JSONParser.parse(String(decoding: try encoder.encode(event), as: UTF8.self))
+        #expect(validator.validate(parsed) == nil)
+        #expect(parsed.objectValue?["categories"] == .string(#"["dairy_alternatives","produce/fruit"]"#))
     }
 
     @Test("timestamps are written as RFC 3339 text, prices as exact decimals")
