@@ -1,92 +1,11 @@
-"""Shared fixtures: scratch folders, the repository's spoolctl, the suite's BigQuery emulator."""
-
-from __future__ import annotations
-
-import json
-import os
-import sqlite3
-import subprocess
-import time
-import urllib.request
-import uuid
+"""Fixtures of the Python tests; the helpers themselves are in spool_test_support.py."""
 
 import pytest
 
-REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROJECT = "test-project"
-
-
-def spoolctl_path() -> str:
-    """$SPOOLCTL, else the debug build (scripts/test builds it), else the release build."""
-    for path in (os.environ.get("SPOOLCTL"), os.path.join(REPOSITORY, ".build", "debug", "spoolctl"),
-                 os.path.join(REPOSITORY, ".build", "release", "spoolctl")):
-        if path and os.path.exists(path):
-            return path
-    pytest.fail("spoolctl is not built: run `swift build` (or set SPOOLCTL)")
-
-
-def pending_rows(path: str) -> int:
-    """Rows in a spool file's outbox, read through SQLite itself."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return connection.execute("SELECT count(*) FROM outbox").fetchone()[0]
-    finally:
-        connection.close()
-
-
-def payloads(path: str) -> list:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return [row[0] for row in connection.execute("SELECT payload FROM outbox ORDER BY id")]
-    finally:
-        connection.close()
+from spool_test_support import emulator_url
 
 
 @pytest.fixture
 def emulator() -> str:
-    url = os.environ.get("SPOOL_EMULATOR_URL")
-    if not url:
-        pytest.fail("SPOOL_EMULATOR_URL is not set: run the tests through scripts/test, which starts the emulator")
-    return url
-
-
-def unique_dataset(prefix: str = "py") -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-def write_config(folder: str, name: str, body: dict) -> str:
-    path = os.path.join(folder, name)
-    with open(path, "w") as file:
-        json.dump(body, file)
-    return path
-
-
-def run_spoolctl(*arguments: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([spoolctl_path(), *arguments], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, **(env or {})})
-    if check and result.returncode != 0:
-        raise AssertionError(f"spoolctl {' '.join(arguments)} exited {result.returncode}: {result.stderr}")
-    return result
-
-
-def query_column(endpoint: str, dataset: str, table: str, column: str = "event_id") -> list:
-    """Every value of `column` in the emulator's table (jobs.query)."""
-    body = json.dumps({"query": f"SELECT {column} FROM `{PROJECT}.{dataset}.{table}`", "useLegacySql": False,
-                       "timeoutMs": 60000, "maxResults": 1000000}).encode()
-    request = urllib.request.Request(f"{endpoint}/bigquery/v2/projects/{PROJECT}/queries", data=body,
-                                     headers={"content-type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=120) as response:
-        answer = json.load(response)
-    assert answer.get("jobComplete", True), "the emulator's query did not complete"
-    assert "pageToken" not in answer, "more rows than one page"
-    return [row["f"][0]["v"] for row in answer.get("rows", [])]
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    """The URL of the suite's BigQuery emulator (scripts/test starts it)."""
+    return emulator_url()

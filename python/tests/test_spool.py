@@ -12,7 +12,7 @@ import time
 import pytest
 
 import spool
-from conftest import REPOSITORY, payloads, pending_rows, write_config
+from spool_test_support import REPOSITORY, payloads, pending_rows, write_config
 
 SEARCH = {"event_id": "e1", "user_id": "u1", "session_id": "s1", "query": "oat milk", "intent": "product_search",
           "alpha_value": 0.5, "results_count": 12, "categories": "[\"dairy\"]", "response_time_ms": 4,

@@ -10,7 +10,9 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import (pending_rows, query_column, run_spoolctl, spoolctl_path, unique_dataset, wait_until,
+import pytest
+
+from spool_test_support import (pending_rows, query_column, run_spoolctl, spoolctl_path, unique_dataset, wait_until,
                       write_config)
 
 import spool
@@ -119,3 +121,28 @@ def test_spoolctl_run_exits_non_zero_on_a_bad_configuration(tmp_path):
         result = run_spoolctl("run", "--config", config, check=False)
         assert result.returncode == 1, (config, result.stderr)
         assert result.stderr.strip(), config
+
+
+def test_the_in_process_uploader_delivers_and_stops_on_request(tmp_path, emulator):
+    folder = str(tmp_path)
+    config, dataset = make_destination(folder, emulator)
+    database = os.path.join(folder, "spool.db")
+    with spool.Spool(config) as events:
+        events.start_uploader()
+        with pytest.raises(spool.InvalidConfiguration):
+            events.start_uploader()  # one uploader per spool
+        for n in range(20):
+            events.append("kill_events", {"event_id": f"in-{n}", "n": n})
+        wait_until(lambda: pending_rows(database) == 0, 60, "the in-process uploader to deliver")
+        events.stop_uploader()
+        events.append("kill_events", {"event_id": "after-stop", "n": 99})
+    assert pending_rows(database) == 1  # stopped: nothing sends the last one
+    assert sorted(query_column(emulator, dataset, "kill_events")) == sorted(f"in-{n}" for n in range(20))
+
+
+def test_an_uploader_needs_a_configuration_with_a_destination(tmp_path):
+    with spool.Spool(str(tmp_path / "spool.db")) as events:
+        with pytest.raises(spool.InvalidConfiguration):
+            events.start_uploader()
+        with pytest.raises(spool.InvalidConfiguration):
+            events.stop_uploader()

@@ -8,25 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 
 import httpx
-import pytest
 
 EXAMPLE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPOSITORY = os.path.dirname(os.path.dirname(EXAMPLE))
-PROJECT = "test-project"
+sys.path.insert(0, os.path.join(REPOSITORY, "python", "tests"))
+from spool_test_support import (PROJECT, emulator_url, pending_rows, query, run_spoolctl, spoolctl_path,  # noqa: E402
+                                unique_dataset, wait_until)
+
 TABLES = ["user_search_events", "product_interaction_events", "cart_modification_events", "order_transaction_events"]
-
-
-def spoolctl() -> str:
-    for path in (os.environ.get("SPOOLCTL"), os.path.join(REPOSITORY, ".build", "debug", "spoolctl"),
-                 os.path.join(REPOSITORY, ".build", "release", "spoolctl")):
-        if path and os.path.exists(path):
-            return path
-    pytest.fail("spoolctl is not built: run `swift build` (or set SPOOLCTL)")
 
 
 def free_port() -> int:
@@ -35,37 +27,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except (httpx.HTTPError, OSError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def query(endpoint: str, sql: str) -> list:
-    body = json.dumps({"query": sql, "useLegacySql": False, "timeoutMs": 60000}).encode()
-    request = urllib.request.Request(f"{endpoint}/bigquery/v2/projects/{PROJECT}/queries", data=body,
-                                     headers={"content-type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=120) as response:
-        answer = json.load(response)
-    return [[cell["v"] for cell in row["f"]] for row in answer.get("rows", [])]
-
-
-def pending(config: str) -> int:
-    result = subprocess.run([spoolctl(), "status", "--config", config, "--format", "json"], capture_output=True,
-                            text=True, timeout=60)
-    assert result.returncode in (0, 2), result.stderr
-    return sum(table["pendingRows"] for table in json.loads(result.stdout)["tables"])
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url).status_code == 200
+    except httpx.HTTPError:  # not listening yet
+        return False
 
 
 def test_the_seed_service_appends_through_spool_and_spoolctl_run_delivers_every_event(tmp_path):
-    endpoint = os.environ.get("SPOOL_EMULATOR_URL") or pytest.fail("SPOOL_EMULATOR_URL is not set (run scripts/test)")
-    dataset = f"leafloaf_py_{uuid.uuid4().hex[:10]}"
+    endpoint = emulator_url()
+    dataset = unique_dataset("leafloaf_py")
     config = tmp_path / "spool.json"
     config.write_text(json.dumps({
         "spool": {"path": str(tmp_path / "spool.db")},
@@ -73,9 +44,7 @@ def test_the_seed_service_appends_through_spool_and_spoolctl_run_delivers_every_
         "uploader": {"credentials": "none"},
         "schemas": {"directory": os.path.join(REPOSITORY, "examples", "leafloaf", "schemas")},
     }))
-    created = subprocess.run([spoolctl(), "tables", "create", "--config", str(config)], capture_output=True,
-                             text=True, timeout=300)
-    assert created.returncode == 0, created.stdout + created.stderr
+    run_spoolctl("tables", "create", "--config", str(config))
 
     port = free_port()
     environment = {**os.environ, "SPOOL_CONFIG": str(config)}
@@ -88,8 +57,8 @@ def test_the_seed_service_appends_through_spool_and_spoolctl_run_delivers_every_
     uploader = None
     try:
         # The application creates the spool file when it starts; spoolctl never creates one, so it starts second.
-        wait_until(lambda: httpx.get(f"{base}/docs").status_code == 200, 60, "uvicorn to answer")
-        uploader = subprocess.Popen([spoolctl(), "run", "--config", str(config)], stdout=subprocess.DEVNULL,
+        wait_until(lambda: answers(f"{base}/docs"), 60, "uvicorn to answer")
+        uploader = subprocess.Popen([spoolctl_path(), "run", "--config", str(config)], stdout=subprocess.DEVNULL,
                                     stderr=open(tmp_path / "uploader.log", "w"))
         with httpx.Client(base_url=base, timeout=30) as client:
             for text in ["oat milk", "bread", "apples"]:
@@ -110,9 +79,9 @@ def test_the_seed_service_appends_through_spool_and_spoolctl_run_delivers_every_
             assert ranked["personalized"] and ranked["results"][0]["category"] == "dairy_alternatives"
 
         try:
-            wait_until(lambda: pending(str(config)) == 0, 120, "spoolctl run to deliver every event")
+            wait_until(lambda: pending_rows(str(tmp_path / "spool.db")) == 0, 120, "spoolctl run to deliver every event")
         except AssertionError as timeout:
-            status = subprocess.run([spoolctl(), "status", "--config", str(config)], capture_output=True, text=True)
+            status = run_spoolctl("status", "--config", str(config), check=False)
             raise AssertionError(f"{timeout}\n{status.stdout}\n{(tmp_path / 'uploader.log').read_text()[-3000:]}") from None
         counts = {table: query(endpoint, f"SELECT count(*) FROM `{PROJECT}.{dataset}.{table}` WHERE user_id = '{user}'")[0][0]
                   for table in TABLES}
@@ -121,9 +90,8 @@ def test_the_seed_service_appends_through_spool_and_spoolctl_run_delivers_every_
         search = query(endpoint, f"SELECT query, results_count, response_time_ms, categories FROM "
                                  f"`{PROJECT}.{dataset}.user_search_events` WHERE user_id = '{user}' AND query = 'oat milk'")
         assert search[0][0] == "oat milk" and int(search[0][1]) >= 1 and int(search[0][2]) >= 0
-        dead = subprocess.run([spoolctl(), "dead-letters", "list", "--config", str(config), "--format", "json"],
-                              capture_output=True, text=True, timeout=60)
-        assert dead.returncode == 0 and json.loads(dead.stdout) == [], dead.stdout
+        dead = run_spoolctl("dead-letters", "list", "--config", str(config), "--format", "json")
+        assert json.loads(dead.stdout) == [], dead.stdout
     finally:
         uploader_code = None
         if uploader is not None:
