@@ -1,4 +1,4 @@
-"""Spool from Python: append analytics events to a Spool outbox (a local SQLite file) in about 20 µs.
+"""Spool from Python: append analytics events to a Spool outbox (a local SQLite file) in tens of microseconds.
 
     import spool
 
