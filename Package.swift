@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "spool-torture", targets: ["spool-torture"]),
         // Loopback HTTP server, BigQuery stub and emulator helpers for the example server's tests.
         .library(name: "SpoolTestSupport", targets: ["SpoolTestSupport"]),
+        // The C ABI (include/spool.h) for any language: libSpoolC.so, which the Python module `spool` loads.
+        .library(name: "SpoolC", type: .dynamic, targets: ["SpoolC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -75,12 +77,15 @@ let package = Package(
                 "BigQueryREST",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "spool-bench",
             dependencies: ["Spool", "SpoolStorage", "CSQLite", "SpoolTestSupport"]
         ),
+        // The C ABI over Spool: @_cdecl functions declared in include/spool.h, the one header C callers include.
+        .target(name: "SpoolC", dependencies: ["Spool"], exclude: ["include"]),
         // Appends at a steady rate and prints each acknowledged id: the child process of crash and soak tests.
         .executableTarget(
             name: "spool-torture",

@@ -34,14 +34,9 @@ struct Drain: ParsableCommand {
     var waitForLease = false
 
     func run() throws {
-        let file = try location.loadConfiguration()
-        let spool = try location.openSpool(file, readOnly: false)
+        let setup = try UploaderSetup(location: location, credentials: credentials, logger: nil)
+        let (spool, destination, uploader) = (setup.spool, setup.destination, setup.uploader)
         defer { spool.close() }
-        let destination = try DestinationLookup.destination(file: file, spool: spool)
-        var uploaderConfiguration = file.uploader
-        uploaderConfiguration.logger = nil
-        credentials.apply(to: &uploaderConfiguration)
-        let uploader = try SpoolUploader(spool: spool, destination: destination, configuration: uploaderConfiguration)
         let only = tables.isEmpty ? nil : Set(tables)
 
         let before = try spool.status()

@@ -20,6 +20,7 @@ struct SpoolCTL: ParsableCommand {
         subcommands: [
             Status.self,
             Drain.self,
+            Run.self,
             DeadLetters.self,
             Schema.self,
             Tables.self,

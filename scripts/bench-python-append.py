@@ -1,0 +1,110 @@
+"""Python appends: the `spool` module against persist-queue's SQLiteAckQueue, one thread, seed search events.
+
+Run by `scripts/bench append` with the project's venv (scripts/python-env) and SPOOL_LIBRARY set to the release
+library. Prints each figure on stderr and, last, one JSON object on stdout, which scripts/bench merges into
+spool-bench's JSON line. Usage: python scripts/bench-python-append.py [--count N] [--persist-queue-count N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+
+import persistqueue
+import spool
+
+
+def seed_search_events(count: int) -> list:
+    """The seed's track_search_event rows (bigquery-integration-status.md), ~320 bytes each as JSON."""
+    now = datetime.now(timezone.utc).isoformat()
+    return [{
+        "event_id": str(uuid.uuid4()), "user_id": f"user-{n % 5000}", "session_id": f"session-{n % 20000}",
+        "query": "organic oat milk barista edition", "intent": "product_search", "alpha_value": 0.5,
+        "results_count": 24, "categories": json.dumps(["dairy_alternatives", "beverages", "breakfast"]),
+        "response_time_ms": 42, "timestamp": now,
+    } for n in range(count)]
+
+
+def percentiles(durations_ns: list) -> dict:
+    ordered = sorted(durations_ns)
+
+    def at(fraction: float) -> float:
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] / 1000
+
+    return {"p50": at(0.50), "p99": at(0.99), "p999": at(0.999), "max": ordered[-1] / 1000}
+
+
+def timed(events: list, call) -> tuple:
+    durations = []
+    clock = time.perf_counter_ns
+    started = clock()
+    for event in events:
+        before = clock()
+        call(event)
+        durations.append(clock() - before)
+    elapsed = (clock() - started) / 1e9
+    return percentiles(durations), len(events) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--persist-queue-count", type=int, default=20_000)
+    arguments = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="spool-python-bench-")
+    try:
+        events = seed_search_events(arguments.count)
+        with spool.Spool(os.path.join(folder, "spool.db")) as target:
+            timed(events[:2000], lambda event: target.append("user_search_events", event))  # warm-up
+            spool_figures, spool_rate = timed(events, lambda event: target.append("user_search_events", event))
+
+        def persist_queue(name: str, synchronous: str) -> dict:
+            queue = persistqueue.SQLiteAckQueue(os.path.join(folder, name), auto_commit=True)
+            if synchronous:
+                queue._putter.execute(f"PRAGMA synchronous={synchronous}")
+            mode = queue._putter.execute("PRAGMA synchronous").fetchone()[0]
+            journal = queue._putter.execute("PRAGMA journal_mode").fetchone()[0]
+            timed(events[:200], queue.put)
+            figures, rate = timed(events[:arguments.persist_queue_count], queue.put)
+            print(f"persist-queue SQLiteAckQueue ({journal}, synchronous={mode}), {arguments.persist_queue_count} puts: "
+                  f"p50 {figures['p50']:.1f} µs, p99 {figures['p99']:.1f} µs, p99.9 {figures['p999']:.1f} µs, "
+                  f"{rate:,.0f}/s", file=sys.stderr)
+            return figures
+
+        # As a team would pick it (its own defaults: WAL, and SQLite's synchronous, FULL on Debian), then with
+        # synchronous=NORMAL, the durability Spool's default has.
+        queue_default = persist_queue("queue-default", "")
+        queue_normal = persist_queue("queue-normal", "NORMAL")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"spool module (CDLL, normal durability), {arguments.count} appends: p50 {spool_figures['p50']:.1f} µs, "
+          f"p99 {spool_figures['p99']:.1f} µs, p99.9 {spool_figures['p999']:.1f} µs, max {spool_figures['max']:.0f} µs, "
+          f"{spool_rate:,.0f}/s", file=sys.stderr)
+    print(f"persist-queue (defaults) / spool module: {queue_default['p50'] / spool_figures['p50']:.1f}× at p50, "
+          f"{queue_default['p999'] / spool_figures['p999']:.1f}× at p99.9; at synchronous=NORMAL: "
+          f"{queue_normal['p50'] / spool_figures['p50']:.1f}× and {queue_normal['p999'] / spool_figures['p999']:.1f}×",
+          file=sys.stderr)
+    print(json.dumps({
+        "python_append_p50_us": round(spool_figures["p50"], 1),
+        "python_append_p99_us": round(spool_figures["p99"], 1),
+        "python_append_p999_us": round(spool_figures["p999"], 1),
+        "python_appends_per_s": round(spool_rate),
+        "persist_queue_put_p50_us": round(queue_default["p50"], 1),
+        "persist_queue_put_p99_us": round(queue_default["p99"], 1),
+        "persist_queue_put_p999_us": round(queue_default["p999"], 1),
+        "persist_queue_normal_put_p50_us": round(queue_normal["p50"], 1),
+        "persist_queue_normal_put_p999_us": round(queue_normal["p999"], 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()
