@@ -24,10 +24,13 @@ enum BacklogBenchmark {
 
         let statusText = try timeStatus(path: bigPath, json: false)
         let statusJSON = try timeStatus(path: bigPath, json: true)
-        say(String(format: "spoolctl status: %.1f ms (text), %.1f ms (--format json); medians of 5 runs", statusText, statusJSON))
+        say(String(format: "spoolctl status: %.1f ms (text), %.1f ms (--format json), of which CPU %.1f ms / %.1f ms; medians of 5 runs",
+                   statusText.wall, statusJSON.wall, statusText.cpu, statusJSON.cpu))
 
         let smallPath = directory.appendingPathComponent("small.db").path
         _ = try fill(path: smallPath, rows: smallRows)
+        let statusSmall = try timeStatus(path: smallPath, json: false)
+        say(String(format: "spoolctl status on a %d-row spool: %.1f ms, of which CPU %.1f ms (starting the process is most of it)", smallRows, statusSmall.wall, statusSmall.cpu))
         let idleSmall = try idleUploaderCPU(path: smallPath, seconds: idleSeconds)
         let idleBig = try idleUploaderCPU(path: bigPath, seconds: idleSeconds)
         say(String(format: "idle uploader, BigQuery refusing connections: %.2f %% of a core with %d rows, %.2f %% with %d rows (%d s each)",
@@ -48,7 +51,8 @@ enum BacklogBenchmark {
             "bench": "backlog",
             "rows": rows, "file_bytes": fileBytes, "payload_bytes": payloadBytes,
             "file_bytes_per_row": Double(fileBytes) / Double(rows),
-            "status_ms": statusText, "status_json_ms": statusJSON,
+            "status_ms": statusText.wall, "status_json_ms": statusJSON.wall, "status_small_ms": statusSmall.wall,
+            "status_cpu_ms": statusText.cpu, "status_json_cpu_ms": statusJSON.cpu, "status_small_cpu_ms": statusSmall.cpu,
             "idle_uploader_cpu_pct_small": idleSmall, "idle_uploader_cpu_pct_backlog": idleBig,
             "append_p50_us": onBacklog.percentile(50), "append_p99_us": onBacklog.percentile(99),
             "raw_p50_us": raw.percentile(50), "raw_p99_us": raw.percentile(99),
@@ -88,16 +92,27 @@ enum BacklogBenchmark {
         SeedEvents.row(table: "user_search_events", eventID: "b-\(index)", index: index)
     }
 
-    /// Median wall time of five runs of the real spoolctl binary, in milliseconds.
-    private static func timeStatus(path: String, json: Bool) throws -> Double {
+    /// Medians of five runs of the real spoolctl binary: wall time and the process's CPU time, in milliseconds.
+    private static func timeStatus(path: String, json: Bool) throws -> (wall: Double, cpu: Double) {
         var times: [Double] = []
+        var cpu: [Double] = []
         for _ in 0..<5 {
+            let cpuBefore = childrenCPUMilliseconds()
             let started = monotonicNanoseconds()
             let result = try ChildProcess.run(BuiltProducts.path("spoolctl"), ["status", "--db", path] + (json ? ["--format", "json"] : []), environment: ["SPOOL_CONFIG": ""])
             times.append(Double(monotonicNanoseconds() - started) / 1e6)
+            cpu.append(childrenCPUMilliseconds() - cpuBefore)
             guard result.code == 0 || result.code == 2 else { throw BenchError("spoolctl status failed: \(result.stderr)") }
         }
-        return times.sorted()[times.count / 2]
+        return (times.sorted()[times.count / 2], cpu.sorted()[cpu.count / 2])
+    }
+
+    /// User plus system CPU time of every child process waited for so far, in milliseconds.
+    private static func childrenCPUMilliseconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        func millis(_ time: timeval) -> Double { Double(time.tv_sec) * 1000 + Double(time.tv_usec) / 1000 }
+        return millis(usage.ru_utime) + millis(usage.ru_stime)
     }
 
     /// CPU time, as a percentage of one core, of a child process running the real uploader (default settings)
@@ -115,6 +130,15 @@ enum BacklogBenchmark {
         Thread.sleep(forTimeInterval: Double(seconds))
         let used = try processCPUSeconds(child.pid) - before
         let wall = Double(monotonicNanoseconds() - started) / 1e9
+        // The figure means something only if the uploader was retrying all along.
+        var readOnly = Spool.Configuration()
+        readOnly.readOnly = true
+        let spool = try Spool(path: path, configuration: readOnly)
+        defer { spool.close() }
+        guard let table = try spool.status().tables.first, table.consecutiveFailures > 0, table.maxAttempts > 0 else {
+            throw BenchError("the idle uploader never tried to send: its CPU figure would mean nothing")
+        }
+        say("  the uploader failed \(table.consecutiveFailures) requests in a row (rows tried up to \(table.maxAttempts) times); last error: \(table.lastError ?? "none")")
         return used / wall * 100
     }
 
