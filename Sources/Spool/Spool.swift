@@ -149,6 +149,17 @@ public final class Spool: Sendable {
         try outbox.status()
     }
 
+    /// Recounts the per-table running totals (pending rows and bytes, dead letters by reason) from the rows and
+    /// returns every figure that differs; empty when they agree. Reads every row: a check, not a status.
+    public func totalsDrift() throws(SpoolError) -> [TotalsDrift] {
+        try outbox.totalsDrift()
+    }
+
+    /// Rewrites the running totals from the rows in one transaction and returns the drift it corrected.
+    public func repairTotals() throws(SpoolError) -> [TotalsDrift] {
+        try outbox.repairTotals()
+    }
+
     /// Dead letters, newest first.
     public func deadLetters(matching filter: DeadLetterFilter = DeadLetterFilter()) throws(SpoolError) -> [DeadLetter] {
         try outbox.deadLetters(matching: filter)

@@ -7,6 +7,11 @@ func value(_ name: String, default fallback: Int) -> Int {
     return number
 }
 
+func text(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
 do {
     switch arguments.first {
     case "append":
@@ -14,8 +19,16 @@ do {
     case "drain":
         let emulator = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
         try DrainBenchmark.run(rows: value("--rows", default: 200_000), backlog: value("--backlog", default: 1_000_000), emulator: emulator)
+    case "backlog":
+        try BacklogBenchmark.run(
+            rows: value("--rows", default: 3_000_000), smallRows: value("--small-rows", default: 1_000),
+            idleSeconds: value("--idle-seconds", default: 30), appends: value("--appends", default: 100_000)
+        )
+    case "idle-uploader":
+        guard let db = text("--db"), let endpoint = text("--endpoint") else { throw BenchError("idle-uploader needs --db and --endpoint") }
+        try BacklogBenchmark.runIdleUploader(path: db, endpoint: endpoint)
     default:
-        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | drain [--rows N] [--backlog N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | drain [--rows N] [--backlog N] | backlog [--rows N] [--small-rows N] [--idle-seconds S] [--appends N]\n".utf8))
         exit(64)
     }
 } catch {

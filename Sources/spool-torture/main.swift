@@ -7,6 +7,7 @@ import Spool
 //
 // Usage: spool-torture --db PATH [--prefix P] [--rate EVENTS_PER_S] [--count N] [--table T]
 //                      [--endpoint URL --project P --dataset D] [--lease-seconds S] [--no-append]
+//                      [--max-pending-rows N]   (the spool's cap, policy reject: refused appends print `fail`)
 struct Options {
     var db = ""
     var prefix = "e"
@@ -18,6 +19,7 @@ struct Options {
     var dataset = "analytics"
     var leaseSeconds = 5
     var append = true
+    var maxPendingRows: Int?
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -33,6 +35,7 @@ struct Options {
             case "--dataset": dataset = iterator.next() ?? dataset
             case "--lease-seconds": leaseSeconds = iterator.next().flatMap(Int.init) ?? leaseSeconds
             case "--no-append": append = false
+            case "--max-pending-rows": maxPendingRows = iterator.next().flatMap(Int.init)
             default:
                 FileHandle.standardError.write(Data("spool-torture: unknown argument \(argument)\n".utf8))
                 exit(64)
@@ -53,7 +56,9 @@ func say(_ line: String) {
 
 let spool: Spool
 do {
-    spool = try Spool(path: options.db)
+    var configuration = Spool.Configuration()
+    configuration.maxPendingRows = options.maxPendingRows
+    spool = try Spool(path: options.db, configuration: configuration)
 } catch {
     FileHandle.standardError.write(Data("spool-torture: \(error)\n".utf8))
     exit(1)

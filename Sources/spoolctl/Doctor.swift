@@ -5,13 +5,15 @@ import Logging
 import Spool
 
 /// `spoolctl doctor`: what is wrong with the set-up, one checked line each. It changes nothing: BigQuery is only
-/// read (datasets.get, tables.get) and the spool file is opened read-only.
+/// read (datasets.get, tables.get) and the spool file is opened read-only — except with `--repair-totals`, which
+/// first rewrites the spool file's running totals from its rows.
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the set-up: configuration, credentials, endpoint, dataset, tables, spool file, lease.",
         discussion: """
             Prints one line per check, ✓ or ✗ with the reason, and exits 0 when every check passes, 2 otherwise. \
-            Modifies nothing. --format json prints {"ok": Bool, "checks": [{"kind", "subject", "passed", "message", \
+            Modifies nothing, except that --repair-totals first recounts the spool file's running totals (pending \
+            rows and bytes, dead letters per table) from its rows and rewrites those that drifted. --format json prints {"ok": Bool, "checks": [{"kind", "subject", "passed", "message", \
             "details"}]} (a stable format; kind is one of configuration, destination, credentials, endpoint, dataset, \
             table, spoolFile, spoolIntegrity, spoolLease).
             """
@@ -26,7 +28,13 @@ struct Doctor: ParsableCommand {
     @Option(name: .long, help: "Output format.")
     var format: Format = .text
 
+    @Flag(name: .customLong("repair-totals"), help: "First recount the spool file's running totals from its rows and rewrite those that drifted (opens it read-write; safe beside a running API process).")
+    var repairTotals = false
+
     func run() throws {
+        if repairTotals {
+            try repairSpoolTotals()
+        }
         let checks = Self.checks(options: options)
         switch format {
         case .text:
@@ -46,6 +54,25 @@ struct Doctor: ParsableCommand {
         }
         if !checks.allPassed {
             throw ExitCode(2)
+        }
+    }
+
+    /// Prints what was corrected: on stdout in text, on stderr beside JSON (stdout carries only the report).
+    private func repairSpoolTotals() throws {
+        let configuration = try options.loadConfiguration().file
+        guard let path = configuration.spoolPath, FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("--repair-totals: no spool file (\(configuration.spoolPath ?? "spool.path is not configured"))")
+        }
+        var settings = configuration.spool
+        settings.logger = nil
+        let spool = try Spool(path: path, configuration: settings)
+        defer { spool.close() }
+        let drift = try spool.repairTotals()
+        let lines = drift.isEmpty
+            ? ["running totals of \(path) matched the rows: nothing to repair"]
+            : ["running totals of \(path) repaired (\(drift.count) figure\(drift.count == 1 ? "" : "s") drifted):"] + drift.map { "    \($0)" }
+        for line in lines {
+            if format == .json { printError(line) } else { print(line) }
         }
     }
 

@@ -38,8 +38,9 @@ struct DoctorTests {
         #expect(passed.filter { $0.hasPrefix("✓ table ") && $0.hasSuffix("exists and matches its schema file") }.count == 5)
         #expect(passed.contains { $0.hasPrefix("✓ spool \(fixture.spoolPath): schema version ") && $0.contains("1 pending rows") })
         #expect(passed.contains { $0 == "✓ quick_check: ok" })
+        #expect(passed.contains { $0 == "✓ running totals match the rows" })
         #expect(passed.contains { $0.hasPrefix("✓ uploader lease: free") })
-        #expect(result.stdout.hasSuffix("all 13 checks passed\n"))
+        #expect(result.stdout.hasSuffix("all 14 checks passed\n"))
     }
 
     @Test("--format json carries the same checks, with stable kinds")
@@ -196,6 +197,30 @@ struct DoctorTests {
         // Depending on which page the garbage hit, SQLite reports it from quick_check or from the first read.
         let damage = ["✗ quick_check found damage in \(fixture.spoolPath)", "✗ quick_check of \(fixture.spoolPath) failed", "✗ spool \(fixture.spoolPath) opens but cannot be read"]
         #expect(failed.count == 1 && damage.contains { failed[0].hasPrefix($0) }, "\(result.stdout)")
+    }
+
+    @Test("running totals corrupted with sqlite3: ✗ with each drifted figure; --repair-totals rewrites them and says what it fixed")
+    func driftedTotalsAreFoundAndRepaired() throws {
+        let fixture = try greenFixture()
+        let edit = try ChildProcess.run("/usr/bin/sqlite3", [fixture.spoolPath, "UPDATE pending_by_table SET pending_rows = pending_rows + 41"])
+        #expect(edit.code == 0, "sqlite3: \(edit.stderr)")
+
+        let result = try doctor(fixture)
+        #expect(result.code == 2)
+        #expect(result.stdout.lines(startingWith: "✗") == ["✗ running totals of \(fixture.spoolPath) differ from its rows: repair them with `spoolctl doctor --repair-totals`"])
+        #expect(result.stdout.contains("\n    user_search_events: pending rows recorded 42, counted 1\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("; 42 pending rows, "), "the spool line shows what the bookkeeping says")
+
+        let repaired = try fixture.spoolctl(["doctor", "--repair-totals"])
+        #expect(repaired.code == 0, "stdout: \(repaired.stdout) stderr: \(repaired.stderr)")
+        #expect(repaired.stdout.hasPrefix("running totals of \(fixture.spoolPath) repaired (1 figure drifted):\n    user_search_events: pending rows recorded 42, counted 1\n"))
+        #expect(repaired.stdout.contains("✓ running totals match the rows"))
+        #expect(repaired.stdout.contains("; 1 pending rows, "))
+
+        let again = try fixture.spoolctl(["doctor", "--repair-totals", "--format", "json"])
+        #expect(again.code == 0)
+        #expect(again.stderr.contains("running totals of \(fixture.spoolPath) matched the rows: nothing to repair"))
+        #expect((try? JSONSerialization.jsonObject(with: Data(again.stdout.utf8))) != nil, "stdout stays one JSON document")
     }
 
     @Test("beside a spool another process has open: pending rows and the live lease are read, the file and its WAL untouched")

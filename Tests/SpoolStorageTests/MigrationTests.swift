@@ -32,7 +32,7 @@ struct MigrationTests {
         #expect(fileMode(path + "-wal") == 0o600)
         #expect(fileMode(path + "-shm") == 0o600)
         let tables = try rawSQLite(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map { $0[0] }
-        #expect(tables == ["dead_letters", "outbox", "pending_totals", "settings", "table_state", "uploader_lease"])
+        #expect(tables == ["dead_letter_counts", "dead_letters", "outbox", "pending_by_table", "settings", "table_state", "uploader_lease"])
         outbox.close()
     }
 
@@ -75,6 +75,6 @@ struct MigrationTests {
             return await group.reduce(into: []) { $0.append($1) }
         }
         #expect(outcomes == [true, true, true, true])
-        #expect(try rawSQLite(path, "SELECT count(*) FROM pending_totals") == [["1"]])
+        #expect(try rawSQLite(path, "SELECT count(*) FROM sqlite_master WHERE name = 'pending_by_table'") == [["1"]])
     }
 }

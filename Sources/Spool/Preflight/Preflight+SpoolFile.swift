@@ -3,8 +3,8 @@ import SpoolStorage
 
 extension Preflight {
     /// The spool file: it opens read-only (nothing is written, migrated or checkpointed, and no -wal/-shm file is
-    /// created for a file nobody has open), its schema version, size and WAL size, `PRAGMA quick_check`, and the
-    /// uploader lease. A file that does not exist yet passes when its
+    /// created for a file nobody has open), its schema version, size and WAL size, `PRAGMA quick_check`, the running
+    /// totals recounted from the rows, and the uploader lease. A file that does not exist yet passes when its
     /// folder is writable: the application creates it on its first append.
     ///
     /// - Parameter now: Unix milliseconds, to tell a live lease from an expired one; the wall clock when nil.
@@ -43,6 +43,8 @@ extension Preflight {
             let answer = try outbox.check()
             if answer == ["ok"] {
                 checks.append(.pass(.spoolIntegrity, "quick_check: ok"))
+                // Only a sound file is worth recounting: damage is reported once, above.
+                checks.append(totalsCheck(outbox, path: path))
             } else {
                 checks.append(.fail(.spoolIntegrity, "quick_check found damage in \(path): copy the file away before anything writes to it", details: Array(answer.prefix(20))))
             }
@@ -51,6 +53,19 @@ extension Preflight {
         }
         checks.append(.pass(.spoolLease, leaseText(status.lease, pendingRows: status.pendingRows, now: now ?? WallClock.nowMillis())))
         return checks
+    }
+
+    /// The per-table running totals that status, the gauges and the cap read, recounted from the rows.
+    private static func totalsCheck(_ outbox: Outbox, path: String) -> PreflightCheck {
+        do {
+            let drift = try outbox.totalsDrift()
+            guard drift.isEmpty else {
+                return .fail(.spoolIntegrity, "running totals of \(path) differ from its rows: repair them with `spoolctl doctor --repair-totals`", details: drift.prefix(20).map(\.description))
+            }
+            return .pass(.spoolIntegrity, "running totals match the rows")
+        } catch {
+            return .fail(.spoolIntegrity, "running totals of \(path) could not be recounted (\(error.code)): \(error.message)")
+        }
     }
 
     /// Event tables with rows waiting in the spool file, read the same way; none when it cannot be read (the spool

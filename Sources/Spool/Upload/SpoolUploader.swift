@@ -151,7 +151,8 @@ public final class SpoolUploader: Service, Sendable {
                     if let due = report.nextDueAt {
                         sleep = min(sleep, .milliseconds(max(due - configuration.now(), 10)))
                     }
-                    // status() counts the outbox: cheap, but not for every pass of a busy uploader.
+                    // status() reads the per-table running totals (a few rows, whatever the backlog); still not
+                    // for every pass of a busy uploader.
                     let now = configuration.now()
                     if gaugesRecordedAt.map({ now - $0 >= configuration.gaugeInterval.inMilliseconds }) ?? true {
                         gaugesRecordedAt = now

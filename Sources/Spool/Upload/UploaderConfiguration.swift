@@ -24,8 +24,8 @@ public struct UploaderConfiguration: Sendable {
     public var maxRowAge: Duration?
     /// How often an idle uploader looks for new rows.
     public var pollInterval: Duration = .milliseconds(500)
-    /// How often the running uploader refreshes the pending rows and oldest pending age gauges (it counts the
-    /// outbox to do so, so not on every pass).
+    /// How often the running uploader refreshes the pending rows and oldest pending age gauges (from the per-table
+    /// running totals: a few rows read, whatever the backlog).
     public var gaugeInterval: Duration = .seconds(5)
     /// The uploader lease's lifetime; the holder renews it every third of that, before requests included. A
     /// killed holder's successor waits this long; requests time out after at most half of it.

@@ -96,11 +96,9 @@ package final class Outbox: Sendable {
             connectionOptions.walMonitor = monitor
             let worker = try SQLiteConnection(path: path, options: connectionOptions)
             try worker.withDatabase { (database: Database) throws(SpoolError) in
+                // The running totals need no recount here: triggers keep them, even for rows deleted by hand, and
+                // recounting would read the whole outbox at every start (`spoolctl doctor` checks them instead).
                 try Migrator.migrate(database, path: path)
-                // Heals the running totals if rows were deleted behind the storage layer's back (e.g. by hand).
-                try database.immediateTransaction { (database: Database) throws(SpoolError) in
-                    try database.statement(SQL.recountTotals).run()
-                }
             }
             self.worker = worker
             self.appender = try SQLiteConnection(path: path, options: connectionOptions)
@@ -257,31 +255,19 @@ package final class Outbox: Sendable {
         return .success(victims.count)
     }
 
-    /// Deletes outbox rows and subtracts them from the running totals; must run inside a transaction.
+    /// Deletes outbox rows (the outbox_totals_delete trigger subtracts them from the running totals); must run
+    /// inside a transaction.
     private func deleteRows(_ database: Database, ids: [Int64]) throws(SpoolError) {
         guard !ids.isEmpty else { return }
-        let pending = try database.statement(SQL.pendingInGroup)
         let delete = try database.statement(SQL.deleteGroup)
-        var count: Int64 = 0
-        var bytes: Int64 = 0
         for start in stride(from: 0, to: ids.count, by: SQL.deletionGroup) {
             let group = ids[start..<min(start + SQL.deletionGroup, ids.count)]
             for slot in 0..<SQL.deletionGroup {
                 let id = slot < group.count ? group[group.startIndex + slot] : group[group.startIndex]
-                try pending.bind(Int32(slot + 1), id)
                 try delete.bind(Int32(slot + 1), id)
             }
-            defer { pending.reset() }
-            guard try pending.step() else { continue }
-            count += pending.int64(0)
-            bytes += pending.int64(1)
-            pending.reset()
             try delete.run()
         }
-        let subtract = try database.statement(SQL.subtractTotals)
-        try subtract.bind(1, count)
-        try subtract.bind(2, bytes)
-        try subtract.run()
     }
 
     // MARK: Drain side
@@ -472,10 +458,13 @@ package final class Outbox: Sendable {
                     var table = tables[name] ?? TableStatus(table: name)
                     table.pendingRows = pending.int(1)
                     table.pendingBytes = pending.int64(2)
-                    table.oldestCreatedAt = pending.optionalInt64(3)
-                    let rowsDue = pending.optionalInt64(4)
+                    table.oldestCreatedAt = pending.optionalInt64(4)
+                    // Rows never tried are due since they were written; the others at their own retry time.
+                    let neverTried = pending.int64(3) < pending.int64(1)
+                    let retriesDue = pending.optionalInt64(5)
+                    let rowsDue = neverTried ? [retriesDue, table.oldestCreatedAt].compactMap { $0 }.min() : retriesDue
                     table.nextAttemptAt = [rowsDue, table.backoffUntil].compactMap { $0 }.max()
-                    table.maxAttempts = pending.int(5)
+                    table.maxAttempts = pending.optionalInt64(6).map(Int.init) ?? 0
                     tables[name] = table
                 }
                 pending.reset()
@@ -521,6 +510,69 @@ package final class Outbox: Sendable {
             guard try statement.step() else { return (0, 0) }
             return (statement.int64(0), statement.int64(1))
         }
+    }
+
+    /// Recounts the per-table bookkeeping (pending rows, bytes and retrying rows; dead letters by reason) from the
+    /// rows and returns every figure that differs. Reads the whole outbox: for `spoolctl doctor`, not for status.
+    package func totalsDrift() throws(SpoolError) -> [TotalsDrift] {
+        try worker.withDatabase { (database: Database) throws(SpoolError) -> [TotalsDrift] in
+            try database.readTransaction { (database: Database) throws(SpoolError) -> [TotalsDrift] in
+                try Self.drift(database)
+            }
+        }
+    }
+
+    /// Rewrites the bookkeeping from the rows, in one write transaction (appends from every process wait for it),
+    /// and returns the drift it corrected.
+    package func repairTotals() throws(SpoolError) -> [TotalsDrift] {
+        guard options.access == .readWrite else {
+            throw SpoolError(.readOnly, "the spool at \(path) was opened read-only")
+        }
+        return try worker.withDatabase { (database: Database) throws(SpoolError) -> [TotalsDrift] in
+            try writeTransaction(database) { (database: Database) throws(SpoolError) -> [TotalsDrift] in
+                let drift = try Self.drift(database)
+                if !drift.isEmpty {
+                    try database.execute(SQL.rewritePending)
+                    try database.execute(SQL.rewriteDeadLetterCounts)
+                }
+                return drift
+            }
+        }
+    }
+
+    private static func drift(_ database: Database) throws(SpoolError) -> [TotalsDrift] {
+        /// Rows of (table, [reason], figures…) keyed by table and reason.
+        func read(_ sql: String, keyColumns: Int32, figures: Int32) throws(SpoolError) -> [[String]: [Int64]] {
+            let statement = try database.statement(sql)
+            defer { statement.reset() }
+            var rows: [[String]: [Int64]] = [:]
+            while try statement.step() {
+                let key = (0..<keyColumns).map { statement.text($0) }
+                rows[key] = (keyColumns..<keyColumns + figures).map { statement.int64($0) }
+            }
+            return rows
+        }
+        var drift: [TotalsDrift] = []
+        func compare(_ recorded: [[String]: [Int64]], _ counted: [[String]: [Int64]], figures: [String]) {
+            for key in Set(recorded.keys).union(counted.keys).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                for (index, figure) in figures.enumerated() {
+                    let kept = recorded[key]?[index] ?? 0
+                    let actual = counted[key]?[index] ?? 0
+                    guard kept != actual else { continue }
+                    let name = key.count > 1 ? "\(figure) (\(key[1]))" : figure
+                    drift.append(TotalsDrift(table: key[0], figure: name, recorded: kept, counted: actual))
+                }
+            }
+        }
+        compare(
+            try read(SQL.recordedPending, keyColumns: 1, figures: 3), try read(SQL.countedPending, keyColumns: 1, figures: 3),
+            figures: ["pending rows", "pending bytes", "retrying rows"]
+        )
+        compare(
+            try read(SQL.recordedDeadLetters, keyColumns: 2, figures: 1), try read(SQL.countedDeadLetters, keyColumns: 2, figures: 1),
+            figures: ["dead letters"]
+        )
+        return drift
     }
 
     /// `PRAGMA quick_check` (or the full integrity_check): ["ok"] when the file is sound.

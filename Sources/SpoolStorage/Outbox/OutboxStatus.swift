@@ -48,3 +48,16 @@ public struct TableStatus: Sendable, Equatable, Codable {
 
     public var isPaused: Bool { pausedSince != nil }
 }
+
+/// A figure of the per-table bookkeeping that differs from a recount of the rows (`spoolctl doctor`).
+public struct TotalsDrift: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var table: String
+    /// `pending rows`, `pending bytes`, `retrying rows` or `dead letters (reason)`.
+    public var figure: String
+    /// What the bookkeeping said.
+    public var recorded: Int64
+    /// What the rows say.
+    public var counted: Int64
+
+    public var description: String { "\(table): \(figure) recorded \(recorded), counted \(counted)" }
+}

@@ -7,33 +7,22 @@ enum SQL {
     static let append = """
         INSERT INTO outbox (table_name, insert_id, payload, payload_bytes, created_at, next_attempt_at)
         SELECT ?1, ?2, ?3, ?4, ?5, ?5
-         WHERE (SELECT pending_rows < ?6 AND pending_bytes + ?4 <= ?7 FROM pending_totals WHERE singleton = 1)
+         WHERE (SELECT coalesce(sum(pending_rows), 0) < ?6 AND coalesce(sum(pending_bytes), 0) + ?4 <= ?7 FROM pending_by_table)
         """
     static let insertUncapped = """
         INSERT INTO outbox (table_name, insert_id, payload, payload_bytes, created_at, next_attempt_at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
         """
     static let oldestRows = "SELECT id, table_name, payload_bytes FROM outbox ORDER BY id LIMIT ?1"
-    static let totals = "SELECT pending_rows, pending_bytes FROM pending_totals WHERE singleton = 1"
+    static let totals = "SELECT coalesce(sum(pending_rows), 0), coalesce(sum(pending_bytes), 0) FROM pending_by_table"
 
-    // MARK: Removing rows (each delete subtracts from the running totals in the same transaction)
+    // MARK: Removing rows (the outbox_totals_delete trigger subtracts each from the running totals)
 
-    /// Rows are deleted `deletionGroup` ids per statement (a short group is padded by repeating an id): two
-    /// statements per group instead of one per row, which halves how long a deletion holds the write lock.
+    /// Rows are deleted `deletionGroup` ids per statement (a short group is padded by repeating an id): one
+    /// statement per group instead of one per row, which shortens how long a deletion holds the write lock.
     static let deletionGroup = 16
     private static let groupPlaceholders = (1...deletionGroup).map { "?\($0)" }.joined(separator: ", ")
-    static let pendingInGroup = "SELECT count(*), coalesce(sum(payload_bytes), 0) FROM outbox WHERE id IN (\(groupPlaceholders))"
     static let deleteGroup = "DELETE FROM outbox WHERE id IN (\(groupPlaceholders))"
-    static let subtractTotals = """
-        UPDATE pending_totals SET pending_rows = pending_rows - ?1, pending_bytes = pending_bytes - ?2
-         WHERE singleton = 1
-        """
-    static let recountTotals = """
-        UPDATE pending_totals
-           SET pending_rows = (SELECT count(*) FROM outbox),
-               pending_bytes = (SELECT coalesce(sum(payload_bytes), 0) FROM outbox)
-         WHERE singleton = 1
-        """
 
     // MARK: Drain path
 
@@ -111,12 +100,35 @@ enum SQL {
         SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('outbox', 'dead_letters')
         """
 
+    /// Per-table figures from the bookkeeping of migrations/0004_per_table_totals.sql: the running totals, the
+    /// table's first row in append order, and its retrying rows' earliest due time and most tries (two partial
+    /// indexes). A few index seeks per table, however long the backlog.
     static let pendingByTable = """
-        SELECT table_name, count(*), coalesce(sum(payload_bytes), 0), min(created_at), min(next_attempt_at), max(attempts)
-          FROM outbox GROUP BY table_name
+        SELECT t.table_name, t.pending_rows, t.pending_bytes, t.retrying_rows,
+               (SELECT created_at FROM outbox o WHERE o.table_name = t.table_name ORDER BY o.id LIMIT 1),
+               (SELECT min(next_attempt_at) FROM outbox o WHERE o.table_name = t.table_name AND o.attempts > 0),
+               (SELECT max(attempts) FROM outbox o WHERE o.table_name = t.table_name AND o.attempts > 0)
+          FROM pending_by_table t WHERE t.pending_rows > 0
         """
     static let deadLettersByReason = """
-        SELECT table_name, reason, count(*), max(dead_lettered_at) FROM dead_letters GROUP BY table_name, reason
+        SELECT c.table_name, c.reason, c.letters,
+               (SELECT max(dead_lettered_at) FROM dead_letters d WHERE d.table_name = c.table_name AND d.reason = c.reason)
+          FROM dead_letter_counts c WHERE c.letters > 0
+        """
+
+    // MARK: Recounting the bookkeeping (full scans: doctor and repair only)
+
+    static let recordedPending = "SELECT table_name, pending_rows, pending_bytes, retrying_rows FROM pending_by_table"
+    static let countedPending = "SELECT table_name, pending_rows, pending_bytes, retrying_rows FROM pending_by_table_counted"
+    static let recordedDeadLetters = "SELECT table_name, reason, letters FROM dead_letter_counts"
+    static let countedDeadLetters = "SELECT table_name, reason, letters FROM dead_letter_counts_counted"
+    static let rewritePending = """
+        DELETE FROM pending_by_table;
+        INSERT INTO pending_by_table SELECT * FROM pending_by_table_counted;
+        """
+    static let rewriteDeadLetterCounts = """
+        DELETE FROM dead_letter_counts;
+        INSERT INTO dead_letter_counts SELECT * FROM dead_letter_counts_counted;
         """
     static let pageCount = "PRAGMA page_count"
     static let freelistCount = "PRAGMA freelist_count"
