@@ -63,8 +63,10 @@ struct Doctor: ParsableCommand {
         guard let path = configuration.spoolPath, FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure("--repair-totals: no spool file (\(configuration.spoolPath ?? "spool.path is not configured"))")
         }
+        try SpoolOptions.requireOwner(path)
         var settings = configuration.spool
         settings.logger = nil
+        settings.opening = .existingOnly  // repairs a spool of this version; never converts or migrates a file
         let spool = try Spool(path: path, configuration: settings)
         defer { spool.close() }
         let drift = try spool.repairTotals()
@@ -72,7 +74,7 @@ struct Doctor: ParsableCommand {
             ? ["running totals of \(path) matched the rows: nothing to repair"]
             : ["running totals of \(path) repaired (\(drift.count) figure\(drift.count == 1 ? "" : "s") drifted):"] + drift.map { "    \($0)" }
         for line in lines {
-            if format == .json { printError(line) } else { print(line) }
+            if format == .json { printError(line) } else { Output.line(line) }
         }
     }
 

@@ -49,7 +49,7 @@ struct SpoolOptions: ParsableArguments {
 
     /// SQLite creates the -wal and -shm files as the user who opens the spool (as root, it gives them to the file's
     /// owner): another user's would be files the application could no longer write, and its next append would fail.
-    private static func requireOwner(_ path: String) throws {
+    static func requireOwner(_ path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0 else { return }
         let user = geteuid()
