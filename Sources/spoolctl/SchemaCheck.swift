@@ -47,7 +47,7 @@ extension Schema {
             guard let input else {
                 throw CommandFailure("cannot read the rows file \(rows)")
             }
-            let validator = RowValidator(schema: tableSchema, ignoreUnknownValues: ignoreUnknownValues)
+            let validator = SchemaPolicy.validator(tableSchema, ignoreUnknownValues: ignoreUnknownValues)
             var checked = 0
             var invalid = 0
             for (index, line) in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
