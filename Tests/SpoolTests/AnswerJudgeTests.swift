@@ -4,8 +4,8 @@ import Foundation
 import SpoolTestSupport
 import Testing
 
-/// DESIGN.md's table "BigQuery insertAll: what each answer means", row by row: an insertAll answer to a request of
-/// three rows, read by `InsertAllAnswers` and judged by `AnswerJudge`.
+/// The table of BigQuery's insertAll answers (`Sources/Spool/Upload/InsertAll/InsertAllAnswers.swift`), row by row:
+/// an insertAll answer to a request of three rows, read by `InsertAllAnswers` and judged by `AnswerJudge`.
 @Suite("The answer judge")
 struct AnswerJudgeTests {
     /// What a judgement did, by row position (0, 1, 2), in comparable terms.
@@ -134,7 +134,7 @@ struct AnswerJudgeTests {
         }
     }
 
-    @Test("each insertAll answer leads to DESIGN.md's action", arguments: cases)
+    @Test("each insertAll answer leads to the action of the answers table", arguments: cases)
     func eachAnswerLeadsToItsAction(_ answerCase: Case) throws {
         let claimed = try ClaimedRows(count: 3)
         defer { claimed.close() }

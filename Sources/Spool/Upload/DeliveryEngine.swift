@@ -8,7 +8,8 @@ import SpoolStorage
 /// (`AnswerJudge`; `Bisection` for a batch refused as a whole) and applies them to the outbox.
 ///
 /// The path of one event: outbox row → claimed batch → local verdicts → `DeliveryTransport.send` → the service's
-/// verdicts → delete / dead-letter / reschedule (`Outbox.apply`, in short transactions of at most a few hundred rows).
+/// verdicts → delete / dead-letter / reschedule (`Outbox.apply`, in short transactions of a few rows each, so that
+/// appends are never held up for long).
 final class DeliveryEngine {
     private let spool: Spool
     private let outbox: Outbox

@@ -1,5 +1,5 @@
 /// What the uploader does about a request that got no row-level answer. Each transport maps its own failures onto
-/// these (insertAll: `InsertAll/InsertAllAnswers.swift`, after DESIGN.md's table of BigQuery answers).
+/// these (insertAll: `InsertAll/InsertAllAnswers.swift`, with its table of BigQuery's answers).
 enum FailureAction: Sendable, Equatable {
     /// The request as a whole is invalid: split the batch until the bad row stands alone.
     case bisect

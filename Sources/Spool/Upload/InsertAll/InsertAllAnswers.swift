@@ -1,8 +1,23 @@
 import BigQueryREST
 import SpoolStorage
 
-/// BigQuery's insertAll answers in the uploader's terms: DESIGN.md's table "BigQuery insertAll: what each answer
-/// means".
+/// BigQuery's insertAll answers in the uploader's terms, after Google's documentation:
+///
+/// | answer | action |
+/// |---|---|
+/// | HTTP 200, no insertErrors | delete the batch's rows |
+/// | 200, row `invalid` | that row → dead_letters with reason/location/message |
+/// | 200, row `stopped` | re-send as-is (it was valid; another row in the batch was not) |
+/// | 200, row `timeout`/`backendError` | retry that row |
+/// | 400 `invalid` for the whole request (too large, no rows, malformed) | bisect the batch; a single row → dead letter |
+/// | 401 | refresh the token once (the client does), then retry |
+/// | 403 `rateLimitExceeded` | backoff and retry |
+/// | 403 `quotaExceeded` | long backoff (≥ 10 min) |
+/// | 403 `accessDenied`, 404 `notFound` | pause that table: never dead-letter, never drop; other tables flow |
+/// | 408, 429, 5xx, network error, timeout | backoff with full jitter, honour Retry-After |
+/// | same batch fails with 500 repeatedly | bisect to isolate a poison row (the emulator answers bad data with 500) |
+///
+/// `Tests/SpoolTests/AnswerJudgeTests.swift` checks each row.
 enum InsertAllAnswers {
     /// The outcome of a request of `rowCount` rows.
     static func outcome(of result: InsertAllResult, rowCount: Int) -> TransportOutcome {
