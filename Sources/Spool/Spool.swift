@@ -19,7 +19,8 @@ public final class Spool: Sendable {
     public let configuration: Configuration
     package let outbox: Outbox
     let metrics: SpoolMetrics
-    private let validators: [String: RowValidator]
+    /// Strict mode's schema verdicts (no destination is known to `append`).
+    package let schemaPolicy: SchemaPolicy
 
     /// Opens (creating and migrating when needed) the spool file at `path`.
     ///
@@ -44,9 +45,7 @@ public final class Spool: Sendable {
         options.opening = configuration.opening
         self.outbox = try Outbox(path: path, options: options)
         self.metrics = SpoolMetrics(labelPrefix: configuration.metricsLabelPrefix)
-        self.validators = configuration.schemas.mapValues {
-            RowValidator(schema: $0, ignoreUnknownValues: configuration.ignoreUnknownValues)
-        }
+        self.schemaPolicy = SchemaPolicy(configuration: configuration, destination: nil)
     }
 
     deinit {
@@ -119,8 +118,8 @@ public final class Spool: Sendable {
     }
 
     private func validate(_ json: String, table: String) throws(SpoolError) {
-        guard let validator = validators[table] else {
-            throw SpoolError(.unknownTable, "strict mode: no schema is configured for table \(table) (known: \(validators.keys.sorted().joined(separator: ", ")))")
+        guard let validator = schemaPolicy.validator(for: table) else {
+            throw SpoolError(.unknownTable, "strict mode: no schema is configured for table \(table) (known: \(schemaPolicy.tables.joined(separator: ", ")))")
         }
         if let failure = validator.validate(json: json) {
             throw SpoolError(
@@ -129,11 +128,6 @@ public final class Spool: Sendable {
                 location: failure.location, detail: failure.message
             )
         }
-    }
-
-    /// The validator for `table`, when a schema is configured.
-    func validator(for table: String) -> RowValidator? {
-        validators[table]
     }
 
     // MARK: Inspecting

@@ -24,8 +24,7 @@ extension DeadLetters {
 
         func run() throws {
             try selection.change(ids, in: location) { file, spool, letters in
-                let ignoreUnknownValues = file.destination?.ignoreUnknownValues ?? file.spool.ignoreUnknownValues
-                var validators: [String: RowValidator] = [:]
+                let schemas = SchemaPolicy(configuration: file.spool, destination: file.destination)
                 var unchecked: Set<String> = []
                 var movable: [DeadLetter] = []
                 var staying: [(letter: DeadLetter, verdict: RowError)] = []
@@ -37,13 +36,11 @@ extension DeadLetters {
                         staying.append((letter, RowError(reason: error.code.description, location: error.location ?? "", message: error.message)))
                         continue
                     }
-                    guard let schema = file.spool.schemas[letter.table] else {
+                    guard let validator = schemas.validator(for: letter.table) else {
                         unchecked.insert(letter.table)
                         movable.append(letter)
                         continue
                     }
-                    let validator = validators[letter.table] ?? RowValidator(schema: schema, ignoreUnknownValues: ignoreUnknownValues)
-                    validators[letter.table] = validator
                     if let verdict = validator.validate(json: letter.payload) {
                         staying.append((letter, verdict))
                     } else {

@@ -47,7 +47,7 @@ extension Schema {
             guard let input else {
                 throw CommandFailure("cannot read the rows file \(rows)")
             }
-            let validator = RowValidator(schema: tableSchema, ignoreUnknownValues: ignoreUnknownValues)
+            let validator = SchemaPolicy.validator(tableSchema, ignoreUnknownValues: ignoreUnknownValues)
             var checked = 0
             var invalid = 0
             // Lines stay bytes: decoding them as String would silently replace invalid UTF-8, which BigQuery refuses.

@@ -14,7 +14,8 @@ public struct Destination: Sendable, Codable, Equatable {
     public var tables: [String: String]
     /// `https://bigquery.googleapis.com`, or an emulator's `http://127.0.0.1:PORT`.
     public var endpoint: String
-    /// BigQuery's ignoreUnknownValues for every request.
+    /// BigQuery's ignoreUnknownValues: fields a schema lacks are dropped instead of refusing the row. Sent with every
+    /// request and applied by local validation (`SchemaPolicy`).
     public var ignoreUnknownValues: Bool
 
     public static let defaultEndpoint = "https://bigquery.googleapis.com"

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
+import SpoolSchema
 import SpoolStorage
 import Synchronization
 
@@ -57,13 +58,15 @@ public final class SpoolUploader: Service, Sendable {
     // MARK: Running as a service
 
     /// Drains until a graceful shutdown (then drains for at most `shutdownDrainTimeout`) or cancellation.
+    ///
+    /// - Throws: `SpoolError.alreadyRunning` when this uploader is running already.
     public func run() async throws {
         let alreadyRunning = control.withLock { control in
             defer { control.running = true }
             return control.running
         }
         guard !alreadyRunning else {
-            throw SpoolError(.invalidConfiguration, "this uploader is already running")
+            throw SpoolError(.alreadyRunning, "this uploader is already running (call run() once per SpoolUploader)")
         }
         defer { control.withLock { $0 = Control() } }
         try? spool.outbox.setSetting(DestinationSetting.key, to: DestinationSetting.encode(destination))
@@ -112,16 +115,15 @@ public final class SpoolUploader: Service, Sendable {
 
     private func runLoop() {
         let lease = LeaseHolder(outbox: spool.outbox, duration: configuration.leaseDuration, now: configuration.now)
-        let engine = makeEngine()
-        engine.beforeRequest = { (try? lease.hold()) ?? false }
-        engine.shouldContinue = { [self] in
-            let state = stopState
-            // A graceful shutdown that arrives during a pass bounds that pass too, not only the last one.
-            if state.stop, state.deadline.map({ configuration.now() >= $0 }) ?? true {
-                return false
-            }
-            return (try? lease.hold()) ?? false
-        }
+        let engine = makeEngine(control: DeliveryControl(
+            lease: lease,
+            stopRequested: { [self] in
+                let state = stopState
+                // A graceful shutdown that arrives during a pass bounds that pass too, not only the last one.
+                return state.stop && (state.deadline.map { configuration.now() >= $0 } ?? true)
+            },
+            leaseGivenUp: { false }
+        ))
         logger.info("spool uploader started", metadata: ["spool.holder": "\(lease.holder)", "spool.endpoint": "\(destination.endpoint)"])
         defer {
             lease.release()
@@ -176,7 +178,7 @@ public final class SpoolUploader: Service, Sendable {
         spool.metrics.recordPending(status, now: configuration.now())
     }
 
-    private func makeEngine() -> DeliveryEngine {
+    private func makeEngine(control: DeliveryControl) -> DeliveryEngine {
         // A request must end while the lease it was sent under still runs (it is renewed before each request once a
         // third of it has passed): else a standby takes over and sends the same rows while this answer is awaited.
         let requestTimeout = min(configuration.requestTimeout, configuration.leaseDuration / 2)
@@ -187,7 +189,14 @@ public final class SpoolUploader: Service, Sendable {
             endpoint: destination.endpoint, project: destination.project, credentials: credentials, http: http,
             compressRequests: configuration.compressRequests, logger: logger
         )
-        return DeliveryEngine(spool: spool, client: client, destination: destination, configuration: configuration, logger: logger)
+        let schemas = SchemaPolicy(configuration: spool.configuration, destination: destination)
+        return DeliveryEngine(
+            spool: spool,
+            transport: InsertAllTransport(client: client, destination: destination, ignoreUnknownValues: schemas.ignoreUnknownValues),
+            destination: destination, schemas: schemas,
+            fetchRemoteSchema: { dataset, table in try TableSchema(jsonData: client.getTable(dataset: dataset, table: table).schema) },
+            control: control, configuration: configuration, logger: logger
+        )
     }
 
     // MARK: Draining on demand
@@ -240,12 +249,9 @@ public final class SpoolUploader: Service, Sendable {
             Thread.sleep(forTimeInterval: 0.2)
         }
 
-        let engine = makeEngine()
-        engine.beforeRequest = { [self] in !leaseReleased && ((try? lease.hold()) ?? false) }
-        engine.shouldContinue = { [self] in !shouldStop() && !leaseReleased && ((try? lease.hold()) ?? false) }
-        engine.onBatch = progress
+        let engine = makeEngine(control: DeliveryControl(lease: lease, stopRequested: shouldStop, leaseGivenUp: { [self] in leaseReleased }))
         while true {
-            let report = try engine.pass(until: deadline, only: tables)
+            let report = try engine.pass(until: deadline, only: tables, onBatch: progress)
             outcome.report.add(report)
             if shouldStop() {
                 outcome.stopped = true

@@ -7,7 +7,7 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
         private enum Kind: String, Sendable {
             case invalidJSON, notAnObject, invalidTableName, rowTooLarge, invalidInsertId, schemaViolation, unknownTable
             case spoolFull, diskFull, notADatabase, notASpool, corrupt, newerVersion, olderVersion, cannotOpen, readOnly, busy
-            case closed, io, invalidConfiguration, storage
+            case closed, io, invalidConfiguration, alreadyRunning, storage
         }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
@@ -53,6 +53,8 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
         public static let io = Code(.io)
         /// A configuration value is out of range or inconsistent.
         public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// `SpoolUploader.run()` was called on an uploader that is already running.
+        public static let alreadyRunning = Code(.alreadyRunning)
         /// Any other SQLite failure; the message carries SQLite's extended result code and words.
         public static let storage = Code(.storage)
 

@@ -1,0 +1,56 @@
+import BigQueryREST
+import SpoolStorage
+
+/// The seam between the uploader and the wire: one request carrying a claimed batch of one event table, answered in
+/// terms the uploader can act on without knowing the protocol.
+///
+/// insertAll (`InsertAll/InsertAllTransport.swift`) is the first implementation. A transport is called on the
+/// uploader's own thread and may block for as long as its request timeout; it never touches the outbox.
+protocol DeliveryTransport {
+    /// Sends `rows` (in order, at least one) for `table`, the event table they were appended to.
+    func send(_ rows: ArraySlice<OutboxRow>, to table: String) -> TransportOutcome
+}
+
+/// What became of one request.
+enum TransportOutcome: Sendable, Equatable {
+    /// The service answered for each row: `rows[i]` of the request is `outcomes[i]`.
+    case answered([RowOutcome])
+    /// No row-level answer: the request as a whole failed.
+    case failed(TransportFailure)
+}
+
+/// The service's verdict on one row of an answered request.
+enum RowOutcome: Sendable, Equatable {
+    /// Stored.
+    case accepted
+    /// Refused for good: it goes to dead_letters with the service's words.
+    case invalid(DeadLetterReason)
+    /// Not stored, but valid: it was held back because another row of the request was invalid. Sent again as it is.
+    case resend
+    /// Not stored for a passing reason (a timeout, a backend error): retried after a backoff. `error` is kept in
+    /// the row's last error.
+    case retry(error: String)
+}
+
+/// A request that got no row-level answer, classified by the transport.
+struct TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What the uploader does about it.
+    var action: FailureAction
+    /// The service's reason word (`invalid`, `internalError` …), used as a dead letter's reason when a row is
+    /// refused alone.
+    var reason: String?
+    /// The service's message, or the transport's own explanation.
+    var message: String
+    /// The status as the protocol names it (`HTTP 500`), for dead-letter messages.
+    var status: String?
+    /// The earliest time the service asked to be tried again (HTTP's Retry-After).
+    var retryAfter: RetryAfter?
+    /// The whole failure in one line, kept as the rows' and the table's last error.
+    var description: String
+
+    /// The uploader's own failure for a request it did not send: the lease was lost before it.
+    static let leaseLost = TransportFailure(
+        action: .retry, message: "not sent: this uploader no longer holds the spool's lease",
+        description: "no answer: not sent: this uploader no longer holds the spool's lease"
+    )
+}
