@@ -34,7 +34,9 @@ from .errors import (
     InvalidTableName,
     NewerVersion,
     NotADatabase,
+    NotASpool,
     NotAnObject,
+    AlreadyRunning,
     OlderVersion,
     ReadOnly,
     RowTooLarge,
@@ -51,7 +53,7 @@ __all__ = [
     "Spool", "SpoolError", "InvalidJSON", "NotAnObject", "InvalidTableName", "RowTooLarge", "InvalidInsertId",
     "SchemaViolation", "UnknownTable", "SpoolFull", "DiskFull", "NotADatabase", "Corrupt", "NewerVersion",
     "OlderVersion", "CannotOpen", "ReadOnly", "Busy", "Closed", "SpoolIOError", "InvalidConfiguration", "Storage",
-    "InvalidArgument", "BufferTooSmall",
+    "NotASpool", "AlreadyRunning", "InvalidArgument", "BufferTooSmall",
 ]
 
 _MESSAGE_CAPACITY = 512  # SPOOL_MESSAGE_CAPACITY

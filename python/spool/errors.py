@@ -105,6 +105,16 @@ class Storage(SpoolError):
     code, name = 20, "storage"
 
 
+class NotASpool(SpoolError):
+    """A file that exists but is not a spool."""
+    code, name = 21, "notASpool"
+
+
+class AlreadyRunning(SpoolError):
+    """The uploader is already running."""
+    code, name = 22, "alreadyRunning"
+
+
 class InvalidArgument(SpoolError):
     code, name = 100, "invalidArgument"
 
