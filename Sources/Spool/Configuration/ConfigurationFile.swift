@@ -8,7 +8,8 @@ import SpoolStorage
 ///
 /// ```json
 /// {
-///   "spool": { "path": "/var/lib/api/spool.db", "durability": "normal", "maxPendingRows": 1000000,
+///   "spool": { "path": "/var/lib/api/spool.db", "durability": "normal", "fullDurabilityTables": ["orders"],
+///              "maxPendingRows": 1000000,
 ///              "maxPendingBytes": 1000000000, "capPolicy": "reject", "strictSchemas": false },
 ///   "destination": { "project": "leafloafai", "dataset": "leafloaf_analytics",
 ///                    "tables": { "search": "leafloaf_analytics.user_search_events" },
@@ -103,6 +104,7 @@ public struct SpoolConfigurationFile: Sendable {
         file.spoolPath = resolve(decoded.spool?.path)
         if let spool = decoded.spool {
             if let durability = spool.durability { file.spool.durability = durability }
+            if let tables = spool.fullDurabilityTables { file.spool.fullDurabilityTables = Set(tables) }
             file.spool.maxPendingRows = spool.maxPendingRows
             file.spool.maxPendingBytes = spool.maxPendingBytes
             if let policy = spool.capPolicy { file.spool.capPolicy = policy }
@@ -187,6 +189,7 @@ public struct SpoolConfigurationFile: Sendable {
         struct SpoolSection: Decodable {
             var path: String?
             var durability: Spool.Durability?
+            var fullDurabilityTables: [String]?
             var maxPendingRows: Int?
             var maxPendingBytes: Int64?
             var capPolicy: CapPolicy?

@@ -16,6 +16,10 @@ extension Spool {
     /// How a spool file is opened. Every field has a default.
     public struct Configuration: Sendable {
         public var durability: Durability = .normal
+        /// Event tables whose appends are `.full` while the rest stay at `durability` (e.g. orders and payments
+        /// beside `.normal` search events). A commit that holds any of their rows is fsynced, and with it every
+        /// commit before it.
+        public var fullDurabilityTables: Set<String> = []
         /// A cap on pending (undelivered) rows; nil for none.
         public var maxPendingRows: Int?
         /// A cap on pending payload bytes; nil for none.
@@ -47,6 +51,8 @@ extension Spool {
         public var metricsLabelPrefix: String = "spool"
         /// The wall clock, injectable for tests. Unix milliseconds.
         public var now: @Sendable () -> Int64 = WallClock.nowMillis
+        /// A registered SQLite VFS to open the file through; nil for SQLite's default (power-loss tests).
+        package var vfs: String?
 
         public init() {}
 
@@ -59,6 +65,13 @@ extension Spool {
             }
             guard maxRowBytes >= 2 else {
                 throw SpoolError(.invalidConfiguration, "maxRowBytes must be at least 2 (got \(maxRowBytes))")
+            }
+            for table in fullDurabilityTables.sorted() {
+                do throws(SpoolError) {
+                    try TableName.validate(table)
+                } catch {
+                    throw SpoolError(.invalidConfiguration, "fullDurabilityTables: \(error.message)")
+                }
             }
             guard checkpointBytes >= 64 << 10, walMaxBytes >= checkpointBytes else {
                 throw SpoolError(.invalidConfiguration, "need 64 KiB ≤ checkpointBytes ≤ walMaxBytes (got \(checkpointBytes) and \(walMaxBytes))")

@@ -16,6 +16,8 @@ package final class Outbox: Sendable {
     package struct Options: Sendable {
         package var access: SQLiteConnection.Access = .readWrite
         package var synchronous: SQLiteConnection.Synchronous = .normal
+        /// Event tables whose appends are committed with `synchronous=FULL` even when `synchronous` is `.normal`.
+        package var fullSyncTables: Set<String> = []
         package var busyTimeout: Duration = .seconds(5)
         package var maxPendingRows: Int64?
         package var maxPendingBytes: Int64?
@@ -31,6 +33,8 @@ package final class Outbox: Sendable {
         package var logger: Logger?
         /// Read-only inspection of a file nobody has open: no locks, no -wal/-shm created (SQLite's `immutable=1`).
         package var immutable = false
+        /// A registered SQLite VFS to open the file through (see `SQLiteConnection.Options.vfs`).
+        package var vfs: String?
 
         package init() {}
     }
@@ -58,6 +62,7 @@ package final class Outbox: Sendable {
         connectionOptions.busyTimeout = options.busyTimeout
         connectionOptions.maxSchemaVersion = Migrator.latestVersion
         connectionOptions.immutable = options.immutable
+        connectionOptions.vfs = options.vfs
         connectionOptions.journalSizeLimit = options.walMaxBytes
         if let bytes = options.maxDatabaseBytes {
             guard bytes >= 64 * 1024 else {
@@ -141,6 +146,12 @@ package final class Outbox: Sendable {
         do throws(SpoolError) {
             return try appender.withDatabase { (database: Database) throws(SpoolError) -> [Result<Int, SpoolError>] in
                 try writeGate.withLock { () throws(SpoolError) -> [Result<Int, SpoolError>] in
+                    // A commit holding a row of a full-durability table is fsynced. Syncing the WAL makes every
+                    // earlier commit in it durable too, so a `.normal` row committed before a `.full` one is never
+                    // lost while the `.full` one survives.
+                    let syncsOnlyThis = options.synchronous == .normal && rows.contains { options.fullSyncTables.contains($0.table) }
+                    if syncsOnlyThis { try database.statement(SQL.synchronousFull).run() }
+                    defer { if syncsOnlyThis { try? database.statement(SQL.synchronousNormal).run() } }
                     if rows.count > 1, let outcomes = try? database.immediateTransaction({ (database: Database) throws(SpoolError) in
                         try rows.map { (row: PendingAppend) throws(SpoolError) in try append(row, in: database, transaction: true) }
                     }) {
