@@ -53,8 +53,9 @@ enum AppendBenchmark {
         let validation = try validationCost(directory: directory, count: min(count, 20_000))
         // Typed events (encoding included), and several threads appending at once.
         let typed = try typedAppends(directory: directory, count: min(count, 20_000))
-        let oneThread = try concurrentAppends(directory: directory, threads: 1, count: min(count, 40_000))
-        let fourThreads = try concurrentAppends(directory: directory, threads: 4, count: min(count, 40_000))
+        let oneThread = try concurrentAppends(directory: directory, threads: 1, count: min(count, 40_000)).rate
+        let fourThreads = try concurrentAppends(directory: directory, threads: 4, count: min(count, 40_000)).rate
+        let full = try fullDurability(directory: directory, count: min(count, 8_000))
 
         printJSON([
             "bench": "append",
@@ -71,7 +72,27 @@ enum AppendBenchmark {
             "validate_us_per_row": validation.validateMicros, "strict_append_p50_us": validation.strictP50,
             "typed_append_p50_us": typed.typedP50, "jsonencoder_us_per_event": typed.jsonEncoderMicros,
             "one_thread_appends_per_s": oneThread, "four_threads_appends_per_s": fourThreads,
+            "raw_full_p50_us": full.raw.percentile(50), "full_p50_us": full.oneThread.latencies.percentile(50),
+            "full_p99_us": full.oneThread.latencies.percentile(99), "full_1t_appends_per_s": full.oneThread.rate,
+            "full_2t_appends_per_s": full.twoThreads.rate, "full_8t_appends_per_s": full.eightThreads.rate,
+            "full_8t_p99_us": full.eightThreads.latencies.percentile(99),
         ])
+    }
+
+    /// `.full` (an fsync per commit) beside the raw C loop with synchronous=FULL, from one, two and eight threads.
+    private static func fullDurability(directory: URL, count: Int) throws -> (
+        raw: Latencies, oneThread: (rate: Double, latencies: Latencies), twoThreads: (rate: Double, latencies: Latencies),
+        eightThreads: (rate: Double, latencies: Latencies)
+    ) {
+        let rawPath = directory.appendingPathComponent("raw-full.db").path
+        try Spool(path: rawPath).close()
+        let raw = try rawInsertLoop(path: rawPath, count: count, schemaFrom: rawPath, synchronous: "FULL")
+        report("raw C loop, synchronous=FULL", raw)
+        let oneThread = try concurrentAppends(directory: directory, threads: 1, count: count, durability: .full)
+        report("Spool.append, .full", oneThread.latencies)
+        let twoThreads = try concurrentAppends(directory: directory, threads: 2, count: count, durability: .full)
+        let eightThreads = try concurrentAppends(directory: directory, threads: 8, count: 2 * count, durability: .full)
+        return (raw, oneThread, twoThreads, eightThreads)
     }
 
     static func report(_ name: String, _ latencies: Latencies) {

@@ -2,8 +2,8 @@ import CSQLite
 import Foundation
 
 /// The physical limit: the same INSERT into the same schema through the bare C API, no Swift layers, with the same
-/// pragmas (1 KiB pages, WAL, synchronous=NORMAL) and SQLite's own automatic checkpoints.
-func rawInsertLoop(path: String, count: Int, schemaFrom spoolPath: String?) throws -> Latencies {
+/// pragmas (1 KiB pages, WAL, synchronous=NORMAL, or FULL for `.full`) and SQLite's own automatic checkpoints.
+func rawInsertLoop(path: String, count: Int, schemaFrom spoolPath: String?, synchronous: String = "NORMAL") throws -> Latencies {
     var db: OpaquePointer?
     guard sqlite3_open(path, &db) == SQLITE_OK, let db else { throw BenchError("cannot open \(path)") }
     defer { sqlite3_close(db) }
@@ -12,7 +12,7 @@ func rawInsertLoop(path: String, count: Int, schemaFrom spoolPath: String?) thro
     }
     try exec("PRAGMA page_size=1024")  // Spool's page size (a no-op on the file Spool created)
     try exec("PRAGMA journal_mode=WAL")
-    try exec("PRAGMA synchronous=NORMAL")
+    try exec("PRAGMA synchronous=\(synchronous)")
     let insert: String
     if spoolPath != nil {
         // The file was created by Spool, so it has the outbox schema: same table, index and trigger.

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolTestSupport
 import Synchronization
 
 /// The seed's search event as a typed `Encodable`, the shape `seedEvent` writes by hand.
@@ -67,19 +68,29 @@ extension AppendBenchmark {
         return (typed.percentile(50), jsonEncoderMicros)
     }
 
-    /// Appends from `threads` threads at once, flat out: the group commit's throughput.
-    static func concurrentAppends(directory: URL, threads: Int, count: Int) throws -> Double {
-        let spool = try Spool(path: directory.appendingPathComponent("threads-\(threads).db").path)
+    /// Appends from `threads` threads at once, flat out: the group commit's throughput, and each append's latency.
+    static func concurrentAppends(
+        directory: URL, threads: Int, count: Int, durability: Spool.Durability = .normal
+    ) throws -> (rate: Double, latencies: Latencies) {
+        var configuration = Spool.Configuration()
+        configuration.durability = durability
+        let spool = try Spool(path: directory.appendingPathComponent("threads-\(threads)-\(durability).db").path, configuration: configuration)
         defer { spool.close() }
         let done = DispatchGroup()
         let failures = Atomic<Int>(0)
+        let all = LockedValue(Latencies(capacity: count))
         let started = monotonicNanoseconds()
         for thread in 0..<threads {
             done.enter()
             Thread {
-                for index in 0..<(count / threads) where (try? spool.append(json: seedEvent(thread * count + index), to: "user_search_events")) == nil {
-                    failures.add(1, ordering: .relaxed)
+                var latencies = Latencies(capacity: count / threads)
+                for index in 0..<(count / threads) {
+                    let payload = seedEvent(thread * count + index)
+                    let before = monotonicNanoseconds()
+                    if (try? spool.append(json: payload, to: "user_search_events")) == nil { failures.add(1, ordering: .relaxed) }
+                    latencies.record(monotonicNanoseconds() - before)
                 }
+                all.update { $0.merge(latencies) }
                 done.leave()
             }.start()
         }
@@ -87,7 +98,11 @@ extension AppendBenchmark {
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         guard failures.load(ordering: .relaxed) == 0 else { throw BenchError("\(failures.load(ordering: .relaxed)) concurrent appends failed") }
         let rate = Double(count / threads * threads) / seconds
-        FileHandle.standardError.write(Data(String(format: "Spool.append from %d threads at once        %9.0f appends/s\n", threads, rate).utf8))
-        return rate
+        let latencies = all.value
+        FileHandle.standardError.write(Data(String(
+            format: "Spool.append (%@) from %d threads at once %9.0f appends/s  p50 %7.1f µs  p99 %7.1f µs\n",
+            durability.rawValue, threads, rate, latencies.percentile(50), latencies.percentile(99)
+        ).utf8))
+        return (rate, latencies)
     }
 }

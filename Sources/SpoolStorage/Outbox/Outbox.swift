@@ -46,7 +46,9 @@ package final class Outbox: Sendable {
     private let checkpointer: Checkpointer?
     private let walMonitor: WALMonitor?
     private let writeGate: WriteGate
-    private let groupCommit = GroupCommit<PendingAppend>(maxRowsPerTransaction: Outbox.appendsPerTransaction)
+    private let groupCommit: GroupCommit<PendingAppend>
+    /// fsyncs the appender's commits that must be durable (`.full`, or a full-durability table's row).
+    private let walSync: WALSync?
     private let logger: Logger
 
     package init(path: String, options: Options) throws(SpoolError) {
@@ -80,6 +82,8 @@ package final class Outbox: Sendable {
             appender = nil
             checkpointer = nil
             walMonitor = nil
+            walSync = nil
+            groupCommit = GroupCommit(maxRowsPerTransaction: Outbox.appendsPerTransaction, walSync: nil)
 
         case .readWrite:
             let checkpointConnection = try SQLiteConnection(path: path, options: connectionOptions)
@@ -87,7 +91,10 @@ package final class Outbox: Sendable {
             let pageSize = try checkpointConnection.withDatabase { (database: Database) throws(SpoolError) in
                 try database.integer("PRAGMA page_size")
             }
-            let monitor = WALMonitor(checkpointBytes: options.checkpointBytes, walMaxBytes: options.walMaxBytes, pageSize: pageSize)
+            let monitor = WALMonitor(
+                checkpointBytes: options.checkpointBytes, walMaxBytes: options.walMaxBytes, pageSize: pageSize,
+                restartEarly: options.synchronous == .full
+            )
             let checkpointer = Checkpointer(
                 connection: checkpointConnection, monitor: monitor, writeGate: writeGate,
                 interval: options.checkpointInterval, logger: logger
@@ -102,7 +109,17 @@ package final class Outbox: Sendable {
                 }
             }
             self.worker = worker
+            var walSync: WALSync?
+            if options.synchronous == .full || !options.fullSyncTables.isEmpty {
+                var syncOptions = connectionOptions
+                syncOptions.walMonitor = nil
+                walSync = WALSync(connection: try SQLiteConnection(path: path, options: syncOptions))
+                // The appender's commits are fsynced by `walSync`, after the write lock is released.
+                connectionOptions.synchronous = .normal
+            }
+            self.walSync = walSync
             self.appender = try SQLiteConnection(path: path, options: connectionOptions)
+            groupCommit = GroupCommit(maxRowsPerTransaction: Outbox.appendsPerTransaction, walSync: walSync)
             self.checkpointer = checkpointer
             self.walMonitor = monitor
             checkpointer.start()
@@ -116,6 +133,7 @@ package final class Outbox: Sendable {
     /// Stops the checkpointer (after a last checkpoint) and closes every connection. Safe to call twice.
     package func close() {
         appender?.close()
+        walSync?.close()
         worker.close()
         checkpointer?.stop()
     }
@@ -142,16 +160,22 @@ package final class Outbox: Sendable {
 
     /// Commits rows in one transaction, one outcome per row. A row the cap refuses fails alone; a failure of the
     /// transaction itself (disk full, I/O error) sends every row through on its own, so each gets its own outcome.
-    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<Int, SpoolError>] {
+    ///
+    /// A commit holding a `.full` row gets a `walSync` ticket: nobody returns before an fsync of the WAL covers it.
+    /// That fsync covers every earlier commit too, so a `.normal` row committed before a `.full` one is never lost
+    /// while the `.full` one survives.
+    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> (outcomes: [Result<Int, SpoolError>], syncTicket: UInt64?) {
+        let outcomes = commitUnsynced(rows, on: appender)
+        guard let walSync, options.synchronous == .full || rows.contains(where: { options.fullSyncTables.contains($0.table) }),
+              outcomes.contains(where: { if case .success = $0 { true } else { false } })
+        else { return (outcomes, nil) }
+        return (outcomes, walSync.didCommit())
+    }
+
+    private func commitUnsynced(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<Int, SpoolError>] {
         do throws(SpoolError) {
             return try appender.withDatabase { (database: Database) throws(SpoolError) -> [Result<Int, SpoolError>] in
                 try writeGate.withLock { () throws(SpoolError) -> [Result<Int, SpoolError>] in
-                    // A commit holding a row of a full-durability table is fsynced. Syncing the WAL makes every
-                    // earlier commit in it durable too, so a `.normal` row committed before a `.full` one is never
-                    // lost while the `.full` one survives.
-                    let syncsOnlyThis = options.synchronous == .normal && rows.contains { options.fullSyncTables.contains($0.table) }
-                    if syncsOnlyThis { try database.statement(SQL.synchronousFull).run() }
-                    defer { if syncsOnlyThis { try? database.statement(SQL.synchronousNormal).run() } }
                     if rows.count > 1, let outcomes = try? database.immediateTransaction({ (database: Database) throws(SpoolError) in
                         try rows.map { (row: PendingAppend) throws(SpoolError) in try append(row, in: database, transaction: true) }
                     }) {

@@ -13,9 +13,6 @@ enum SQL {
         INSERT INTO outbox (table_name, insert_id, payload, payload_bytes, created_at, next_attempt_at)
         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
         """
-    /// Switch the appender to fsync the commits of a batch holding a full-durability table's row, and back.
-    static let synchronousFull = "PRAGMA synchronous=FULL"
-    static let synchronousNormal = "PRAGMA synchronous=NORMAL"
     static let oldestRows = "SELECT id, table_name, payload_bytes FROM outbox ORDER BY id LIMIT ?1"
     static let totals = "SELECT pending_rows, pending_bytes FROM pending_totals WHERE singleton = 1"
 
