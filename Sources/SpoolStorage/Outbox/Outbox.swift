@@ -155,6 +155,9 @@ package final class Outbox: Sendable {
     /// Append transactions committed so far (concurrent appends share one).
     package var appendCommitCount: Int { groupCommit.commitCount }
 
+    /// fsyncs of the WAL run so far to make `.full` appends durable (concurrent ones share one).
+    package var appendSyncCount: Int { walSync?.syncCount ?? 0 }
+
     /// Rows committed per transaction at most: bounds how long one commit holds the write lock.
     static let appendsPerTransaction = 64
 
