@@ -262,6 +262,12 @@ static int plCurrentTime(sqlite3_vfs *base, double *out) { return VFS(base)->xCu
 static int plGetLastError(sqlite3_vfs *base, int size, char *out) { return VFS(base)->xGetLastError(VFS(base), size, out); }
 static int plCurrentTimeInt64(sqlite3_vfs *base, sqlite3_int64 *out) { return VFS(base)->xCurrentTimeInt64(VFS(base), out); }
 
+// Version 2: SQLite asks nothing of version 3's system-call hooks.
+static const sqlite3_vfs powerLossVFS = {
+    2, 0, 0, NULL, NULL, NULL, plOpen, plDelete, plAccess, plFullPathname, plDlOpen, plDlError, plDlSym, plDlClose,
+    plRandomness, plSleep, plCurrentTime, plGetLastError, plCurrentTimeInt64, NULL, NULL, NULL,
+};
+
 spool_powerloss_vfs *spool_powerloss_vfs_create(const char *name) {
     sqlite3_vfs *real = sqlite3_vfs_find("unix");
     if (!real || !name || strlen(name) >= sizeof(((spool_powerloss_vfs *)0)->name) || sqlite3_vfs_find(name)) return NULL;
@@ -270,23 +276,10 @@ spool_powerloss_vfs *spool_powerloss_vfs_create(const char *name) {
     strcpy(vfs->name, name);
     vfs->real = real;
     pthread_mutex_init(&vfs->mutex, NULL);
-    vfs->base.iVersion = 2;
-    vfs->base.szOsFile = (int)((sizeof(PowerLossFile) + 7) / 8 * 8) + real->szOsFile;
+    vfs->base = powerLossVFS;
+    vfs->base.szOsFile = (int)sizeof(PowerLossFile) + real->szOsFile;
     vfs->base.mxPathname = real->mxPathname;
     vfs->base.zName = vfs->name;
-    vfs->base.xOpen = plOpen;
-    vfs->base.xDelete = plDelete;
-    vfs->base.xAccess = plAccess;
-    vfs->base.xFullPathname = plFullPathname;
-    vfs->base.xDlOpen = plDlOpen;
-    vfs->base.xDlError = plDlError;
-    vfs->base.xDlSym = plDlSym;
-    vfs->base.xDlClose = plDlClose;
-    vfs->base.xRandomness = plRandomness;
-    vfs->base.xSleep = plSleep;
-    vfs->base.xCurrentTime = plCurrentTime;
-    vfs->base.xGetLastError = plGetLastError;
-    vfs->base.xCurrentTimeInt64 = plCurrentTimeInt64;
     if (sqlite3_vfs_register(&vfs->base, 0) != SQLITE_OK) {
         pthread_mutex_destroy(&vfs->mutex);
         free(vfs);

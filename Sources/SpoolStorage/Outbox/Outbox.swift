@@ -149,6 +149,7 @@ package final class Outbox: Sendable {
             throw SpoolError(.readOnly, "the spool at \(path) was opened read-only")
         }
         let row = PendingAppend(table: table, insertId: insertId, payload: payload, now: now)
+        if needsSync(row) { walSync?.willCommit() }
         return try groupCommit.append(row) { rows in commit(rows, on: appender) }
     }
 
@@ -169,10 +170,14 @@ package final class Outbox: Sendable {
     /// while the `.full` one survives.
     private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> (outcomes: [Result<Int, SpoolError>], syncTicket: UInt64?) {
         let outcomes = commitUnsynced(rows, on: appender)
-        guard let walSync, options.synchronous == .full || rows.contains(where: { options.fullSyncTables.contains($0.table) }),
-              outcomes.contains(where: { if case .success = $0 { true } else { false } })
-        else { return (outcomes, nil) }
-        return (outcomes, walSync.didCommit())
+        let syncing = rows.count(where: needsSync)
+        guard let walSync, syncing > 0 else { return (outcomes, nil) }
+        let committed = outcomes.contains { if case .success = $0 { true } else { false } }
+        return (outcomes, walSync.didCommit(rows: syncing, committed: committed))
+    }
+
+    private func needsSync(_ row: PendingAppend) -> Bool {
+        walSync != nil && (options.synchronous == .full || options.fullSyncTables.contains(row.table))
     }
 
     private func commitUnsynced(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<Int, SpoolError>] {

@@ -10,6 +10,10 @@ import Synchronization
 /// while the previous one's fsync runs, and all the commits that arrive meanwhile share the next fsync — the way
 /// `synchronous=FULL` cannot, since it syncs inside the commit, holding the write lock.
 ///
+/// Before it starts an fsync, the syncer waits (at most `gatherWindow`) for the appends already on their way to
+/// commit, so that the fsync covers them too. Two threads appending in turn would otherwise settle into one fsync
+/// each, back to back; a lone thread never waits, since its own append is the only one.
+///
 /// The fsync goes through a connection of its own, used for nothing else, so that it never waits for a commit.
 final class WALSync: Sendable {
     private struct State {
@@ -18,7 +22,14 @@ final class WALSync: Sendable {
         var synced: UInt64 = 0
         var syncing = false
         var waiters: [DispatchSemaphore] = []
+        /// Rows that will need an fsync, from `willCommit` until their transaction ended.
+        var rowsOnTheirWay = 0
+        /// The syncer, while it waits for `rowsOnTheirWay` to commit.
+        var gatherer: DispatchSemaphore?
     }
+
+    /// How long an fsync waits at most for appends on their way: about the time a few commits take.
+    static let gatherWindow = DispatchTimeInterval.microseconds(200)
 
     private let connection: SQLiteConnection
     private let state = Mutex(State())
@@ -31,12 +42,22 @@ final class WALSync: Sendable {
     /// fsyncs run so far.
     var syncCount: Int { syncs.load(ordering: .relaxed) }
 
-    /// Counts a commit whose frames are written; pass the answer to `waitUntilDurable`. Call it after the commit.
-    func didCommit() -> UInt64 {
-        state.withLock { state in
-            state.committed += 1
-            return state.committed
+    /// Announces a row that will need an fsync once committed; call `didCommit` when its transaction has ended.
+    func willCommit() {
+        state.withLock { $0.rowsOnTheirWay += 1 }
+    }
+
+    /// Counts a transaction that ended, holding `rows` announced rows; when it committed, returns the ticket to pass
+    /// to `waitUntilDurable`.
+    func didCommit(rows: Int, committed: Bool) -> UInt64? {
+        let (ticket, gatherer) = state.withLock { state -> (UInt64?, DispatchSemaphore?) in
+            state.rowsOnTheirWay -= rows
+            if committed { state.committed += 1 }
+            defer { state.gatherer = nil }
+            return (committed ? state.committed : nil, state.gatherer)
         }
+        gatherer?.signal()
+        return ticket
     }
 
     /// Returns once an fsync that began after commit `ticket` finished has succeeded; throws when the fsync this
@@ -63,7 +84,8 @@ final class WALSync: Sendable {
                 return
             case .wait(let semaphore):
                 semaphore.wait()
-            case .sync(let through):
+            case .sync(var through):
+                through = gather(from: through)
                 let result = Result { () throws(SpoolError) in try sync() }
                 let waiters = state.withLock { state in
                     state.syncing = false
@@ -74,6 +96,24 @@ final class WALSync: Sendable {
                 for waiter in waiters { waiter.signal() }
                 try result.get()
             }
+        }
+    }
+
+    /// Waits up to `gatherWindow` for rows on their way to commit; returns the commits the fsync will cover.
+    private func gather(from committed: UInt64) -> UInt64 {
+        let deadline = DispatchTime.now() + Self.gatherWindow
+        while true {
+            let gatherer = state.withLock { state -> DispatchSemaphore? in
+                guard state.rowsOnTheirWay > 0 else { return nil }
+                let semaphore = DispatchSemaphore(value: 0)
+                state.gatherer = semaphore
+                return semaphore
+            }
+            guard let gatherer, gatherer.wait(timeout: deadline) == .success else { break }
+        }
+        return state.withLock { state in
+            state.gatherer = nil
+            return max(committed, state.committed)
         }
     }
 
