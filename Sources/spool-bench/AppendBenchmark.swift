@@ -80,19 +80,46 @@ enum AppendBenchmark {
     }
 
     /// `.full` (an fsync per commit) beside the raw C loop with synchronous=FULL, from one, two and eight threads.
+    /// An fsync's cost swings with whatever else the shared disk is doing, so the four alternate in rounds, each file
+    /// kept open throughout: every figure samples the same moments.
     private static func fullDurability(directory: URL, count: Int) throws -> (
         raw: Latencies, oneThread: (rate: Double, latencies: Latencies), twoThreads: (rate: Double, latencies: Latencies),
         eightThreads: (rate: Double, latencies: Latencies)
     ) {
         let rawPath = directory.appendingPathComponent("raw-full.db").path
         try Spool(path: rawPath).close()
-        let raw = try rawInsertLoop(path: rawPath, count: count, schemaFrom: rawPath, synchronous: "FULL")
+        let rawLoop = try RawInsertLoop(path: rawPath, schemaFrom: rawPath, synchronous: "FULL")
+        var configuration = Spool.Configuration()
+        configuration.durability = .full
+        let spools = try [1, 2, 8].map { threads in
+            (threads, try Spool(path: directory.appendingPathComponent("full-\(threads)t.db").path, configuration: configuration))
+        }
+        defer { for (_, spool) in spools { spool.close() } }
+        let rounds = 8
+        var raw = Latencies(capacity: count)
+        var runs = spools.map { _ in (seconds: 0.0, latencies: Latencies(capacity: count)) }
+        for round in 0..<rounds {
+            raw.merge(try rawLoop.run(count: count / rounds))
+            for (slot, (threads, spool)) in spools.enumerated() {
+                // Eight threads get twice the rows, so that each of them appends a fair share.
+                let share = (threads == 8 ? 2 * count : count) / rounds
+                let run = try appendFlatOut(spool, threads: threads, count: share, from: round * 2 * count)
+                runs[slot].seconds += run.seconds
+                runs[slot].latencies.merge(run.latencies)
+            }
+        }
         report("raw C loop, synchronous=FULL", raw)
-        let oneThread = try concurrentAppends(directory: directory, threads: 1, count: count, durability: .full)
-        report("Spool.append, .full", oneThread.latencies)
-        let twoThreads = try concurrentAppends(directory: directory, threads: 2, count: count, durability: .full)
-        let eightThreads = try concurrentAppends(directory: directory, threads: 8, count: 2 * count, durability: .full)
-        return (raw, oneThread, twoThreads, eightThreads)
+        var figures: [(rate: Double, latencies: Latencies)] = []
+        for ((threads, spool), run) in zip(spools, runs) {
+            let rate = Double(run.latencies.samples.count) / run.seconds
+            let rowsPerSync = Double(run.latencies.samples.count) / Double(max(1, spool.outbox.appendSyncCount))
+            FileHandle.standardError.write(Data(String(
+                format: "Spool.append, .full, %d thread(s)  %9.0f appends/s  p50 %7.1f µs  p99 %7.1f µs  %.1f rows per fsync\n",
+                threads, rate, run.latencies.percentile(50), run.latencies.percentile(99), rowsPerSync
+            ).utf8))
+            figures.append((rate, run.latencies))
+        }
+        return (raw, figures[0], figures[1], figures[2])
     }
 
     static func report(_ name: String, _ latencies: Latencies) {

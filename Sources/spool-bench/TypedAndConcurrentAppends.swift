@@ -76,6 +76,18 @@ extension AppendBenchmark {
         configuration.durability = durability
         let spool = try Spool(path: directory.appendingPathComponent("threads-\(threads)-\(durability).db").path, configuration: configuration)
         defer { spool.close() }
+        let run = try appendFlatOut(spool, threads: threads, count: count, from: 0)
+        let rate = Double(run.latencies.samples.count) / run.seconds
+        let syncs = durability == .full ? String(format: "  %.1f rows per fsync", Double(run.latencies.samples.count) / Double(max(1, spool.outbox.appendSyncCount))) : ""
+        FileHandle.standardError.write(Data(String(
+            format: "Spool.append (%@) from %d threads at once %9.0f appends/s  p50 %7.1f µs  p99 %7.1f µs%@\n",
+            durability.rawValue, threads, rate, run.latencies.percentile(50), run.latencies.percentile(99), syncs
+        ).utf8))
+        return (rate, run.latencies)
+    }
+
+    /// `count` appends split over `threads` threads, each timed; seed events from index `first` on.
+    static func appendFlatOut(_ spool: Spool, threads: Int, count: Int, from first: Int) throws -> (seconds: Double, latencies: Latencies) {
         let done = DispatchGroup()
         let failures = Atomic<Int>(0)
         let all = LockedValue(Latencies(capacity: count))
@@ -85,7 +97,7 @@ extension AppendBenchmark {
             Thread {
                 var latencies = Latencies(capacity: count / threads)
                 for index in 0..<(count / threads) {
-                    let payload = seedEvent(thread * count + index)
+                    let payload = seedEvent(first + thread * count + index)
                     let before = monotonicNanoseconds()
                     if (try? spool.append(json: payload, to: "user_search_events")) == nil { failures.add(1, ordering: .relaxed) }
                     latencies.record(monotonicNanoseconds() - before)
@@ -97,12 +109,6 @@ extension AppendBenchmark {
         done.wait()
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         guard failures.load(ordering: .relaxed) == 0 else { throw BenchError("\(failures.load(ordering: .relaxed)) concurrent appends failed") }
-        let rate = Double(count / threads * threads) / seconds
-        let latencies = all.value
-        FileHandle.standardError.write(Data(String(
-            format: "Spool.append (%@) from %d threads at once %9.0f appends/s  p50 %7.1f µs  p99 %7.1f µs\n",
-            durability.rawValue, threads, rate, latencies.percentile(50), latencies.percentile(99)
-        ).utf8))
-        return (rate, latencies)
+        return (seconds, all.value)
     }
 }
