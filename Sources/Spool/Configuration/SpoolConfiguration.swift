@@ -9,7 +9,8 @@ extension Spool {
         /// WAL with `synchronous=NORMAL`: an appended event survives a crash of the process (kill -9, a panic), not a
         /// power loss or kernel crash, which may lose the last commits. ~11 µs per append. The default.
         case normal
-        /// WAL with `synchronous=FULL`: every append is fsynced; survives power loss. ~10× slower per append.
+        /// Every append is fsynced before it returns; survives power loss. One fsync per lone append (~10× `.normal`);
+        /// appends from several threads share fsyncs.
         case full
     }
 

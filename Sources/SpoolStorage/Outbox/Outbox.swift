@@ -16,7 +16,8 @@ package final class Outbox: Sendable {
     package struct Options: Sendable {
         package var access: SQLiteConnection.Access = .readWrite
         package var synchronous: SQLiteConnection.Synchronous = .normal
-        /// Event tables whose appends are committed with `synchronous=FULL` even when `synchronous` is `.normal`.
+        /// Event tables whose appends are fsynced before they return (as under `.full`) even when `synchronous` is
+        /// `.normal`.
         package var fullSyncTables: Set<String> = []
         package var busyTimeout: Duration = .seconds(5)
         package var maxPendingRows: Int64?
