@@ -25,12 +25,17 @@ struct DurabilityTests {
         #expect(spool.outbox.appendSyncCount == 1)
     }
 
+    /// A `.full` spool in `directory`.
+    private func fullSpool(_ directory: TemporaryDirectory, _ name: String) throws -> Spool {
+        var configuration = Spool.Configuration()
+        configuration.durability = .full
+        return try Spool(path: directory.file(name).path, configuration: configuration)
+    }
+
     @Test("a .full spool fsyncs every lone append; a .normal one none")
     func fullSpoolFsyncsEveryAppend() throws {
         let directory = try TemporaryDirectory()
-        var full = Spool.Configuration()
-        full.durability = .full
-        let durable = try Spool(path: directory.file("full.db").path, configuration: full)
+        let durable = try fullSpool(directory, "full.db")
         defer { durable.close() }
         let normal = try Spool(path: directory.file("normal.db").path)
         defer { normal.close() }
@@ -45,9 +50,7 @@ struct DurabilityTests {
     @Test("concurrent .full appends share fsyncs, and each returns its own row's insert id")
     func concurrentFullAppendsShareFsyncs() throws {
         let directory = try TemporaryDirectory()
-        var configuration = Spool.Configuration()
-        configuration.durability = .full
-        let spool = try Spool(path: directory.file("spool.db").path, configuration: configuration)
+        let spool = try fullSpool(directory, "spool.db")
         defer { spool.close() }
         let returned = Mutex<[String]>([])
         let done = DispatchGroup()
