@@ -104,6 +104,12 @@ let package = Package(
             ],
             path: "Tests/SpoolTestSupport"
         ),
+        // A SQLite VFS that simulates a power cut: writes no sync covered are lost (power-loss tests).
+        .target(
+            name: "CPowerLossVFS",
+            path: "Tests/CPowerLossVFS",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
         .testTarget(name: "SpoolStorageTests", dependencies: ["SpoolStorage", "CSQLite"]),
         .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema", "SpoolTestSupport"]),
         .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
@@ -113,7 +119,7 @@ let package = Package(
         // End-to-end tests of the spoolctl binary, run as a child process.
         .testTarget(name: "spoolctlTests", dependencies: ["Spool", "SpoolTestSupport"]),
         // Crashes, outages, fault storms, poison rows, full disks, several processes, bad files, shutdown.
-        .testTarget(name: "ReliabilityTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite", "CPowerLossVFS"]),
         // Bootstraps the global metrics system: its tests run serialized, in a target of their own.
         .testTarget(
             name: "ObservabilityTests",

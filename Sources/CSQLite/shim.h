@@ -39,4 +39,19 @@ static inline int spool_sqlite3_install_short_busy_handler(sqlite3 *db, int budg
     return sqlite3_busy_handler(db, spool_sqlite3_short_busy_handler, (void *)(intptr_t)budget);
 }
 
+// fsyncs the WAL file of `db`'s main database through the VFS (so a test VFS sees it), as synchronous=FULL would at
+// the end of each commit. Linux's fsync flushes the whole file, whichever descriptor wrote it: every frame another
+// connection committed before the call is durable when it returns SQLITE_OK.
+static inline int spool_sqlite3_sync_wal(sqlite3 *db) {
+    sqlite3_file *wal = 0;
+    int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    if (wal == 0 || wal->pMethods == 0) {
+        return SQLITE_CANTOPEN;
+    }
+    return wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+}
+
 #endif

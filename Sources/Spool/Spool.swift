@@ -33,6 +33,8 @@ public final class Spool: Sendable {
         self.configuration = configuration
         var options = Outbox.Options()
         options.synchronous = configuration.durability == .full ? .full : .normal
+        options.fullSyncTables = configuration.fullDurabilityTables
+        options.vfs = configuration.vfs
         options.busyTimeout = configuration.busyTimeout
         options.maxPendingRows = configuration.maxPendingRows.map(Int64.init)
         options.maxPendingBytes = configuration.maxPendingBytes

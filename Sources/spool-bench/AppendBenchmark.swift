@@ -53,8 +53,9 @@ enum AppendBenchmark {
         let validation = try validationCost(directory: directory, count: min(count, 20_000))
         // Typed events (encoding included), and several threads appending at once.
         let typed = try typedAppends(directory: directory, count: min(count, 20_000))
-        let oneThread = try concurrentAppends(directory: directory, threads: 1, count: min(count, 40_000))
-        let fourThreads = try concurrentAppends(directory: directory, threads: 4, count: min(count, 40_000))
+        let oneThread = try concurrentAppends(directory: directory, threads: 1, count: min(count, 40_000)).rate
+        let fourThreads = try concurrentAppends(directory: directory, threads: 4, count: min(count, 40_000)).rate
+        let full = try fullDurability(directory: directory, count: min(count, 8_000))
 
         printJSON([
             "bench": "append",
@@ -71,7 +72,54 @@ enum AppendBenchmark {
             "validate_us_per_row": validation.validateMicros, "strict_append_p50_us": validation.strictP50,
             "typed_append_p50_us": typed.typedP50, "jsonencoder_us_per_event": typed.jsonEncoderMicros,
             "one_thread_appends_per_s": oneThread, "four_threads_appends_per_s": fourThreads,
+            "raw_full_p50_us": full.raw.percentile(50), "full_p50_us": full.oneThread.latencies.percentile(50),
+            "full_p99_us": full.oneThread.latencies.percentile(99), "full_1t_appends_per_s": full.oneThread.rate,
+            "full_2t_appends_per_s": full.twoThreads.rate, "full_8t_appends_per_s": full.eightThreads.rate,
+            "full_8t_p99_us": full.eightThreads.latencies.percentile(99),
         ])
+    }
+
+    /// `.full` (an fsync per commit) beside the raw C loop with synchronous=FULL, from one, two and eight threads.
+    /// An fsync's cost swings with whatever else the shared disk is doing, so the four alternate in rounds, each file
+    /// kept open throughout: every figure samples the same moments.
+    private static func fullDurability(directory: URL, count: Int) throws -> (
+        raw: Latencies, oneThread: (rate: Double, latencies: Latencies), twoThreads: (rate: Double, latencies: Latencies),
+        eightThreads: (rate: Double, latencies: Latencies)
+    ) {
+        let rawPath = directory.appendingPathComponent("raw-full.db").path
+        try Spool(path: rawPath).close()
+        let rawLoop = try RawInsertLoop(path: rawPath, schemaFrom: rawPath, synchronous: "FULL")
+        var configuration = Spool.Configuration()
+        configuration.durability = .full
+        let spools = try [1, 2, 8].map { threads in
+            (threads, try Spool(path: directory.appendingPathComponent("full-\(threads)t.db").path, configuration: configuration))
+        }
+        defer { for (_, spool) in spools { spool.close() } }
+        let rounds = 8
+        var raw = Latencies(capacity: count)
+        var runs = spools.map { _ in (seconds: 0.0, latencies: Latencies(capacity: count)) }
+        for round in 0..<rounds {
+            raw.merge(try rawLoop.run(count: count / rounds))
+            for (slot, (threads, spool)) in spools.enumerated() {
+                // Eight threads get twice the rows, so that each of them appends a fair share.
+                let share = (threads == 8 ? 2 * count : count) / rounds
+                let run = try appendFlatOut(spool, threads: threads, count: share, from: round * 2 * count)
+                runs[slot].seconds += run.seconds
+                runs[slot].latencies.merge(run.latencies)
+            }
+        }
+        report("raw C loop, synchronous=FULL", raw)
+        var figures: [(rate: Double, latencies: Latencies)] = []
+        for ((threads, spool), run) in zip(spools, runs) {
+            let rate = Double(run.latencies.samples.count) / run.seconds
+            let rowsPerSync = Double(run.latencies.samples.count) / Double(max(1, spool.outbox.appendSyncCount))
+            FileHandle.standardError.write(Data(String(
+                format: "Spool.append, .full, %d thread(s)  %9.0f appends/s  p50 %7.1f µs  p99 %7.1f µs  %.1f rows per fsync\n",
+                threads, rate, run.latencies.percentile(50), run.latencies.percentile(99), rowsPerSync
+            ).utf8))
+            figures.append((rate, run.latencies))
+        }
+        return (raw, figures[0], figures[1], figures[2])
     }
 
     static func report(_ name: String, _ latencies: Latencies) {

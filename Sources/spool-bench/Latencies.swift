@@ -12,6 +12,10 @@ struct Latencies {
         samples.append(nanoseconds)
     }
 
+    mutating func merge(_ other: Latencies) {
+        samples += other.samples
+    }
+
     func percentile(_ p: Double) -> Double {
         guard !samples.isEmpty else { return 0 }
         let sorted = samples.sorted()

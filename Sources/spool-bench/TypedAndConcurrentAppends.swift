@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolTestSupport
 import Synchronization
 
 /// The seed's search event as a typed `Encodable`, the shape `seedEvent` writes by hand.
@@ -67,27 +68,47 @@ extension AppendBenchmark {
         return (typed.percentile(50), jsonEncoderMicros)
     }
 
-    /// Appends from `threads` threads at once, flat out: the group commit's throughput.
-    static func concurrentAppends(directory: URL, threads: Int, count: Int) throws -> Double {
-        let spool = try Spool(path: directory.appendingPathComponent("threads-\(threads).db").path)
+    /// Appends from `threads` threads at once, flat out: the group commit's throughput, and each append's latency.
+    static func concurrentAppends(
+        directory: URL, threads: Int, count: Int, durability: Spool.Durability = .normal
+    ) throws -> (rate: Double, latencies: Latencies) {
+        var configuration = Spool.Configuration()
+        configuration.durability = durability
+        let spool = try Spool(path: directory.appendingPathComponent("threads-\(threads)-\(durability).db").path, configuration: configuration)
         defer { spool.close() }
+        let run = try appendFlatOut(spool, threads: threads, count: count, from: 0)
+        let rate = Double(run.latencies.samples.count) / run.seconds
+        let syncs = durability == .full ? String(format: "  %.1f rows per fsync", Double(run.latencies.samples.count) / Double(max(1, spool.outbox.appendSyncCount))) : ""
+        FileHandle.standardError.write(Data(String(
+            format: "Spool.append (%@) from %d threads at once %9.0f appends/s  p50 %7.1f µs  p99 %7.1f µs%@\n",
+            durability.rawValue, threads, rate, run.latencies.percentile(50), run.latencies.percentile(99), syncs
+        ).utf8))
+        return (rate, run.latencies)
+    }
+
+    /// `count` appends split over `threads` threads, each timed; seed events from index `first` on.
+    static func appendFlatOut(_ spool: Spool, threads: Int, count: Int, from first: Int) throws -> (seconds: Double, latencies: Latencies) {
         let done = DispatchGroup()
         let failures = Atomic<Int>(0)
+        let all = LockedValue(Latencies(capacity: count))
         let started = monotonicNanoseconds()
         for thread in 0..<threads {
             done.enter()
             Thread {
-                for index in 0..<(count / threads) where (try? spool.append(json: seedEvent(thread * count + index), to: "user_search_events")) == nil {
-                    failures.add(1, ordering: .relaxed)
+                var latencies = Latencies(capacity: count / threads)
+                for index in 0..<(count / threads) {
+                    let payload = seedEvent(first + thread * count + index)
+                    let before = monotonicNanoseconds()
+                    if (try? spool.append(json: payload, to: "user_search_events")) == nil { failures.add(1, ordering: .relaxed) }
+                    latencies.record(monotonicNanoseconds() - before)
                 }
+                all.update { $0.merge(latencies) }
                 done.leave()
             }.start()
         }
         done.wait()
         let seconds = Double(monotonicNanoseconds() - started) / 1e9
         guard failures.load(ordering: .relaxed) == 0 else { throw BenchError("\(failures.load(ordering: .relaxed)) concurrent appends failed") }
-        let rate = Double(count / threads * threads) / seconds
-        FileHandle.standardError.write(Data(String(format: "Spool.append from %d threads at once        %9.0f appends/s\n", threads, rate).utf8))
-        return rate
+        return (seconds, all.value)
     }
 }

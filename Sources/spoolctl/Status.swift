@@ -32,7 +32,9 @@ struct Status: ParsableCommand {
         let status = try spool.status()
         let now = TimeText.nowMillis()
         let findings = StatusFindings.find(in: status, now: now, deadLettersSince: since?.iso, maxAge: maxAge?.milliseconds)
-        let report = StatusReport(path: spool.path, status: status, findings: findings, now: now)
+        var report = StatusReport(path: spool.path, status: status, findings: findings, now: now)
+        report.durability = spool.configuration.durability
+        report.fullDurabilityTables = spool.configuration.fullDurabilityTables.sorted()
         switch format {
         case .text: Output.line(report.text())
         case .json: Output.line(report.json().prettyPrinted())

@@ -6,6 +6,9 @@ struct StatusReport {
     let status: SpoolStatus
     let findings: [StatusFindings.Finding]
     let now: Int64
+    /// As the configuration says: the file itself does not record it.
+    var durability: Spool.Durability = .normal
+    var fullDurabilityTables: [String] = []
 
     // MARK: Text
 
@@ -13,6 +16,7 @@ struct StatusReport {
         var lines: [String] = []
         lines.append("spool   \(TerminalText.value(path))")
         lines.append("        \(NumberText.bytes(status.databaseBytes)), WAL \(NumberText.bytes(status.walBytes)), schema version \(status.schemaVersion)")
+        lines.append(durabilityLine())
         if let lease = status.lease {
             let state = lease.expiresAt > now ? "renewed \(TimeText.relative(millis: lease.renewedAt, now: now))" : "expired \(TimeText.relative(millis: lease.expiresAt, now: now))"
             lines.append("lease   \(TerminalText.value(lease.holder)) since \(TimeText.short(millis: lease.acquiredAt)) (\(state))")
@@ -41,6 +45,13 @@ struct StatusReport {
             lines.append(contentsOf: findings.map { "  \(TerminalText.value($0.message))" })
         }
         return lines.joined(separator: "\n")
+    }
+
+    private func durabilityLine() -> String {
+        if durability == .full || fullDurabilityTables.isEmpty {
+            return "durable \(durability.rawValue) for every table (as configured)"
+        }
+        return "durable full for \(fullDurabilityTables.joined(separator: ", ")); normal for the rest (as configured)"
     }
 
     private func tableLines() -> [String] {
@@ -156,6 +167,10 @@ struct StatusReport {
                 "pendingBytes": .integer(status.pendingBytes),
                 "deadLetters": .integer(status.deadLetterRows),
                 "oldestPendingAt": .time(millis: status.tables.compactMap(\.oldestCreatedAt).min()),
+            ]),
+            "durability": .object([
+                "default": .string(durability.rawValue),
+                "fullTables": .array(fullDurabilityTables.map { .string($0) }),
             ]),
             "lease": lease,
             "lastSuccessAt": .time(millis: status.lastSuccessAt),

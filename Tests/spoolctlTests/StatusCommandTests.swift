@@ -31,6 +31,27 @@ struct StatusCommandTests {
         #expect(database["path"] as? String == fixture.path)
     }
 
+    @Test("status says which tables the configuration makes .full and which stay .normal, in text and JSON")
+    func statusShowsDurabilityPerTable() throws {
+        let fixture = try SpoolFixture()
+        try fixture.append(2, to: "user_search_events")
+        let config = try fixture.writeConfiguration([
+            "spool": ["path": fixture.path, "durability": "normal", "fullDurabilityTables": ["order_transaction_events", "payment_events"]],
+        ])
+
+        let text = try Spoolctl.run(["status", "--config", config])
+        #expect(text.code == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("durable full for order_transaction_events, payment_events; normal for the rest"))
+        let plain = try Spoolctl.run(["status", "--db", fixture.path])
+        #expect(plain.stdout.contains("durable normal for every table"))
+
+        let result = try Spoolctl.run(["status", "--config", config, "--format", "json"])
+        let json = try #require(try Spoolctl.json(result.stdout) as? [String: Any])
+        let durability = try #require(json["durability"] as? [String: Any])
+        #expect(durability["default"] as? String == "normal")
+        #expect(durability["fullTables"] as? [String] == ["order_transaction_events", "payment_events"])
+    }
+
     @Test("text status is an aligned table within 80 columns with a total line")
     func textStatusFitsEightyColumns() throws {
         let fixture = try SpoolFixture()

@@ -8,7 +8,8 @@ import SpoolStorage
 ///
 /// ```json
 /// {
-///   "spool": { "path": "/var/lib/api/spool.db", "durability": "normal", "maxPendingRows": 1000000,
+///   "spool": { "path": "/var/lib/api/spool.db", "durability": "normal", "fullDurabilityTables": ["orders"],
+///              "maxPendingRows": 1000000,
 ///              "maxPendingBytes": 1000000000, "capPolicy": "reject", "strictSchemas": false },
 ///   "destination": { "project": "leafloafai", "dataset": "leafloaf_analytics",
 ///                    "tables": { "search": "leafloaf_analytics.user_search_events" },
@@ -122,14 +123,16 @@ public struct SpoolConfigurationFile: Sendable {
             file.spool.maxDatabaseBytes = try spool.integer("maxDatabaseBytes", in: 1...Int64.max)
             if let strict = try spool.bool("strictSchemas") { file.spool.strictSchemas = strict }
             if let maxRowBytes = try spool.integer("maxRowBytes", in: 2...Int.max) { file.spool.maxRowBytes = maxRowBytes }
-            // Event tables appended with synchronous=FULL; their effect belongs to Spool.Configuration.
-            for table in try spool.strings("fullDurabilityTables") ?? [] {
+            // Event tables whose appends are fsynced before they return, whatever `durability` says.
+            let fullTables = try spool.strings("fullDurabilityTables") ?? []
+            for table in fullTables {
                 do throws(SpoolError) {
                     try TableName.validate(table)
                 } catch {
                     throw spool.refusal("fullDurabilityTables", "must list event table names: \(error.message)")
                 }
             }
+            file.spool.fullDurabilityTables = Set(fullTables)
         }
         if let destination = try section("destination") {
             let project = try destination.requiredString("project")

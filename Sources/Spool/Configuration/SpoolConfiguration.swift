@@ -9,13 +9,18 @@ extension Spool {
         /// WAL with `synchronous=NORMAL`: an appended event survives a crash of the process (kill -9, a panic), not a
         /// power loss or kernel crash, which may lose the last commits. ~11 µs per append. The default.
         case normal
-        /// WAL with `synchronous=FULL`: every append is fsynced; survives power loss. ~10× slower per append.
+        /// Every append is fsynced before it returns; survives power loss. One fsync per lone append (~10× `.normal`);
+        /// appends from several threads share fsyncs.
         case full
     }
 
     /// How a spool file is opened. Every field has a default.
     public struct Configuration: Sendable {
         public var durability: Durability = .normal
+        /// Event tables whose appends are `.full` while the rest stay at `durability` (e.g. orders and payments
+        /// beside `.normal` search events). A commit that holds any of their rows is fsynced, and with it every
+        /// commit before it.
+        public var fullDurabilityTables: Set<String> = []
         /// A cap on pending (undelivered) rows; nil for none.
         public var maxPendingRows: Int?
         /// A cap on pending payload bytes; nil for none.
@@ -51,6 +56,8 @@ extension Spool {
         public var metricsLabelPrefix: String = "spool"
         /// The wall clock, injectable for tests. Unix milliseconds.
         public var now: @Sendable () -> Int64 = WallClock.nowMillis
+        /// A registered SQLite VFS to open the file through; nil for SQLite's default (power-loss tests).
+        package var vfs: String?
 
         public init() {}
 
@@ -63,6 +70,13 @@ extension Spool {
             }
             guard maxRowBytes >= 2 else {
                 throw SpoolError(.invalidConfiguration, "maxRowBytes must be at least 2 (got \(maxRowBytes))")
+            }
+            for table in fullDurabilityTables.sorted() {
+                do throws(SpoolError) {
+                    try TableName.validate(table)
+                } catch {
+                    throw SpoolError(.invalidConfiguration, "fullDurabilityTables: \(error.message)")
+                }
             }
             guard checkpointBytes >= 64 << 10, walMaxBytes >= checkpointBytes else {
                 throw SpoolError(.invalidConfiguration, "need 64 KiB ≤ checkpointBytes ≤ walMaxBytes (got \(checkpointBytes) and \(walMaxBytes))")

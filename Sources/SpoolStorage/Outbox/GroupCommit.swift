@@ -8,9 +8,14 @@ import Synchronization
 /// the next transaction, carrying everything that queued up behind it. So under contention each row costs a share
 /// of one commit instead of a whole one, and threads wait on their own semaphore instead of convoying on the
 /// connection's lock (which hands ownership to sleeping threads one by one and collapsed throughput at 4 threads).
+///
+/// A transaction that must reach the disk (`.full`) is committed without an fsync; its leader passes the lead on
+/// at once and then waits for a `WALSync` fsync: the next transaction writes while this one's fsync runs, and the
+/// transactions committed meanwhile share the next fsync.
 final class GroupCommit<Row: Sendable>: Sendable {
-    /// Commits rows in one transaction, returning one outcome per row, in order.
-    typealias Commit = ([Row]) -> [Result<Int, SpoolError>]
+    /// Commits rows in one transaction, returning one outcome per row, in order, and — when the transaction must be
+    /// made durable before anyone returns — its `WALSync` ticket.
+    typealias Commit = ([Row]) -> (outcomes: [Result<Int, SpoolError>], syncTicket: UInt64?)
 
     private struct State {
         var queue: [(row: Row, waiter: Waiter)] = []
@@ -19,10 +24,12 @@ final class GroupCommit<Row: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let maxRowsPerTransaction: Int
+    private let walSync: WALSync?
     private let transactions = Atomic<Int>(0)
 
-    init(maxRowsPerTransaction: Int) {
+    init(maxRowsPerTransaction: Int, walSync: WALSync?) {
         self.maxRowsPerTransaction = max(1, maxRowsPerTransaction)
+        self.walSync = walSync
     }
 
     /// How many commits have run (each carrying one or more rows).
@@ -56,8 +63,24 @@ final class GroupCommit<Row: Sendable>: Sendable {
             state.queue.removeFirst(count)
             return batch
         }
-        let outcomes = commit(batch.map(\.row))
+        var (outcomes, syncTicket) = commit(batch.map(\.row))
         transactions.add(1, ordering: .relaxed)
+        if let syncTicket, let walSync {
+            passLead()
+            do throws(SpoolError) {
+                try walSync.waitUntilDurable(syncTicket)
+            } catch {
+                outcomes = outcomes.map { outcome in outcome.flatMap { _ in .failure(error) } }
+            }
+            return resolve(batch, outcomes, leader: leader)
+        }
+        let own = resolve(batch, outcomes, leader: leader)
+        passLead()
+        return own
+    }
+
+    /// Hands every other row of the batch its outcome; returns the leader's own.
+    private func resolve(_ batch: [(row: Row, waiter: Waiter)], _ outcomes: [Result<Int, SpoolError>], leader: Waiter) -> Result<Int, SpoolError> {
         var own: Result<Int, SpoolError> = .failure(SpoolError(.storage, "an append was not committed"))
         for (entry, outcome) in zip(batch, outcomes) {
             if entry.waiter === leader {
@@ -66,6 +89,11 @@ final class GroupCommit<Row: Sendable>: Sendable {
                 entry.waiter.resolve(.done(outcome))
             }
         }
+        return own
+    }
+
+    /// Wakes the oldest waiting append to lead the next transaction, or marks that nothing is committing.
+    private func passLead() {
         let next = state.withLock { state -> Waiter? in
             guard let first = state.queue.first else {
                 state.committing = false
@@ -74,7 +102,6 @@ final class GroupCommit<Row: Sendable>: Sendable {
             return first.waiter
         }
         next?.resolve(.lead)
-        return own
     }
 }
 

@@ -16,6 +16,9 @@ package final class Outbox: Sendable {
     package struct Options: Sendable {
         package var access: SQLiteConnection.Access = .readWrite
         package var synchronous: SQLiteConnection.Synchronous = .normal
+        /// Event tables whose appends are fsynced before they return (as under `.full`) even when `synchronous` is
+        /// `.normal`.
+        package var fullSyncTables: Set<String> = []
         package var busyTimeout: Duration = .seconds(5)
         package var maxPendingRows: Int64?
         package var maxPendingBytes: Int64?
@@ -31,6 +34,8 @@ package final class Outbox: Sendable {
         package var logger: Logger?
         /// Whether the file must already be a spool, and whether it may be migrated.
         package var opening: SpoolOpening = .createOrMigrate
+        /// A registered SQLite VFS to open the file through (see `SQLiteConnection.Options.vfs`).
+        package var vfs: String?
 
         package init() {}
     }
@@ -42,7 +47,9 @@ package final class Outbox: Sendable {
     private let checkpointer: Checkpointer?
     private let walMonitor: WALMonitor?
     private let writeGate: WriteGate
-    private let groupCommit = GroupCommit<PendingAppend>(maxRowsPerTransaction: Outbox.appendsPerTransaction)
+    private let groupCommit: GroupCommit<PendingAppend>
+    /// fsyncs the appender's commits that must be durable (`.full`, or a full-durability table's row).
+    private let walSync: WALSync?
     private let logger: Logger
 
     package init(path: String, options: Options) throws(SpoolError) {
@@ -57,6 +64,7 @@ package final class Outbox: Sendable {
         connectionOptions.synchronous = options.synchronous
         connectionOptions.busyTimeout = options.busyTimeout
         connectionOptions.maxSchemaVersion = Migrator.latestVersion
+        connectionOptions.vfs = options.vfs
         connectionOptions.journalSizeLimit = options.walMaxBytes
         if let bytes = options.maxDatabaseBytes {
             guard bytes >= 64 * 1024 else {
@@ -81,6 +89,8 @@ package final class Outbox: Sendable {
             appender = nil
             checkpointer = nil
             walMonitor = nil
+            walSync = nil
+            groupCommit = GroupCommit(maxRowsPerTransaction: Outbox.appendsPerTransaction, walSync: nil)
 
         case .readWrite:
             let checkpointConnection = try SQLiteConnection(path: path, options: connectionOptions)
@@ -88,7 +98,10 @@ package final class Outbox: Sendable {
             let pageSize = try checkpointConnection.withDatabase { (database: Database) throws(SpoolError) in
                 try database.integer("PRAGMA page_size")
             }
-            let monitor = WALMonitor(checkpointBytes: options.checkpointBytes, walMaxBytes: options.walMaxBytes, pageSize: pageSize)
+            let monitor = WALMonitor(
+                checkpointBytes: options.checkpointBytes, walMaxBytes: options.walMaxBytes, pageSize: pageSize,
+                restartEarly: options.synchronous == .full
+            )
             let checkpointer = Checkpointer(
                 connection: checkpointConnection, monitor: monitor, writeGate: writeGate,
                 interval: options.checkpointInterval, logger: logger
@@ -101,7 +114,17 @@ package final class Outbox: Sendable {
                 try Migrator.migrate(database, path: path)
             }
             self.worker = worker
+            var walSync: WALSync?
+            if options.synchronous == .full || !options.fullSyncTables.isEmpty {
+                var syncOptions = connectionOptions
+                syncOptions.walMonitor = nil
+                walSync = WALSync(connection: try SQLiteConnection(path: path, options: syncOptions))
+                // The appender's commits are fsynced by `walSync`, after the write lock is released.
+                connectionOptions.synchronous = .normal
+            }
+            self.walSync = walSync
             self.appender = try SQLiteConnection(path: path, options: connectionOptions)
+            groupCommit = GroupCommit(maxRowsPerTransaction: Outbox.appendsPerTransaction, walSync: walSync)
             self.checkpointer = checkpointer
             self.walMonitor = monitor
             checkpointer.start()
@@ -115,6 +138,7 @@ package final class Outbox: Sendable {
     /// Stops the checkpointer (after a last checkpoint) and closes every connection. Safe to call twice.
     package func close() {
         appender?.close()
+        walSync?.close()
         worker.close()
         checkpointer?.stop()
     }
@@ -130,18 +154,38 @@ package final class Outbox: Sendable {
             throw SpoolError(.readOnly, "the spool at \(path) was opened read-only")
         }
         let row = PendingAppend(table: table, insertId: insertId, payload: payload, now: now)
+        if needsSync(row) { walSync?.willCommit() }
         return try groupCommit.append(row) { rows in commit(rows, on: appender) }
     }
 
     /// Append transactions committed so far (concurrent appends share one).
     package var appendCommitCount: Int { groupCommit.commitCount }
 
+    /// fsyncs of the WAL run so far to make `.full` appends durable (concurrent ones share one).
+    package var appendSyncCount: Int { walSync?.syncCount ?? 0 }
+
     /// Rows committed per transaction at most: bounds how long one commit holds the write lock.
     static let appendsPerTransaction = 64
 
     /// Commits rows in one transaction, one outcome per row. A row the cap refuses fails alone; a failure of the
     /// transaction itself (disk full, I/O error) sends every row through on its own, so each gets its own outcome.
-    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<Int, SpoolError>] {
+    ///
+    /// A commit holding a `.full` row gets a `walSync` ticket: nobody returns before an fsync of the WAL covers it.
+    /// That fsync covers every earlier commit too, so a `.normal` row committed before a `.full` one is never lost
+    /// while the `.full` one survives.
+    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> (outcomes: [Result<Int, SpoolError>], syncTicket: UInt64?) {
+        let outcomes = commitUnsynced(rows, on: appender)
+        let syncing = rows.count(where: needsSync)
+        guard let walSync, syncing > 0 else { return (outcomes, nil) }
+        let committed = outcomes.contains { if case .success = $0 { true } else { false } }
+        return (outcomes, walSync.didCommit(rows: syncing, committed: committed))
+    }
+
+    private func needsSync(_ row: PendingAppend) -> Bool {
+        walSync != nil && (options.synchronous == .full || options.fullSyncTables.contains(row.table))
+    }
+
+    private func commitUnsynced(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<Int, SpoolError>] {
         do throws(SpoolError) {
             return try appender.withDatabase { (database: Database) throws(SpoolError) -> [Result<Int, SpoolError>] in
                 try writeGate.withLock { () throws(SpoolError) -> [Result<Int, SpoolError>] in

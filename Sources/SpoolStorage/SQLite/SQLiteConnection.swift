@@ -41,6 +41,9 @@ package final class SQLiteConnection: Sendable {
         /// With `.readOnly`: open with SQLite's `immutable=1`, taking no locks and creating no -wal/-shm files, so
         /// that an inspection leaves the folder exactly as it was. Only for a file no connection has open.
         package var immutable = false
+        /// The name of a registered SQLite VFS to open the file through; nil for SQLite's default. Tests pass one that
+        /// simulates a power cut (Tests/CPowerLossVFS).
+        package var vfs: String?
 
         package init() {}
     }
@@ -108,7 +111,7 @@ package final class SQLiteConnection: Sendable {
         }
         var handle: OpaquePointer?
         let name = options.access == .readOnly && options.immutable ? immutableURI(path) : path
-        let rc = sqlite3_open_v2(name, &handle, flags, nil)
+        let rc = sqlite3_open_v2(name, &handle, flags, options.vfs)
         guard rc == SQLITE_OK, let handle else {
             let error = SQLiteResult.error(rc, database: handle, sql: nil)
             sqlite3_close_v2(handle)

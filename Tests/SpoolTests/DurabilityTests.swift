@@ -1,0 +1,91 @@
+import Foundation
+import Spool
+import SpoolTestSupport
+import Synchronization
+import Testing
+
+/// Which appends are fsynced: `.full`, `.normal`, and `.full` for some tables only. (That what is fsynced survives a
+/// power cut is ReliabilityTests' PowerLossTests.)
+@Suite("Durability")
+struct DurabilityTests {
+    @Test("a .normal spool with fullDurabilityTables fsyncs the commits that hold their rows, and only those")
+    func fullDurabilityTablesAreFsyncedAlone() throws {
+        let directory = try TemporaryDirectory()
+        var configuration = Spool.Configuration()
+        configuration.fullDurabilityTables = ["order_transaction_events"]
+        let spool = try Spool(path: directory.file("spool.db").path, configuration: configuration)
+        defer { spool.close() }
+        for index in 0..<5 {
+            try spool.append(json: #"{"n":\#(index)}"#, to: "user_search_events")
+        }
+        #expect(spool.outbox.appendSyncCount == 0)
+        try spool.append(json: #"{"order":1}"#, to: "order_transaction_events")
+        #expect(spool.outbox.appendSyncCount == 1)
+        try spool.append(json: #"{"n":5}"#, to: "user_search_events")
+        #expect(spool.outbox.appendSyncCount == 1)
+    }
+
+    /// A `.full` spool in `directory`.
+    private func fullSpool(_ directory: TemporaryDirectory, _ name: String) throws -> Spool {
+        var configuration = Spool.Configuration()
+        configuration.durability = .full
+        return try Spool(path: directory.file(name).path, configuration: configuration)
+    }
+
+    @Test("a .full spool fsyncs every lone append; a .normal one none")
+    func fullSpoolFsyncsEveryAppend() throws {
+        let directory = try TemporaryDirectory()
+        let durable = try fullSpool(directory, "full.db")
+        defer { durable.close() }
+        let normal = try Spool(path: directory.file("normal.db").path)
+        defer { normal.close() }
+        for index in 0..<4 {
+            try durable.append(json: #"{"n":\#(index)}"#, to: "user_search_events")
+            try normal.append(json: #"{"n":\#(index)}"#, to: "user_search_events")
+        }
+        #expect(durable.outbox.appendSyncCount == 4)
+        #expect(normal.outbox.appendSyncCount == 0)
+    }
+
+    @Test("concurrent .full appends share fsyncs, and each returns its own row's insert id")
+    func concurrentFullAppendsShareFsyncs() throws {
+        let directory = try TemporaryDirectory()
+        let spool = try fullSpool(directory, "spool.db")
+        defer { spool.close() }
+        let returned = Mutex<[String]>([])
+        let done = DispatchGroup()
+        for thread in 0..<8 {
+            done.enter()
+            Thread {
+                for index in 0..<40 {
+                    if let id = try? spool.append(json: #"{"n":\#(index)}"#, to: "user_search_events", insertId: "t\(thread)-\(index)") {
+                        returned.withLock { $0.append(id) }
+                    }
+                }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        let ids = returned.withLock { $0 }
+        #expect(Set(ids) == Set((0..<8).flatMap { thread in (0..<40).map { "t\(thread)-\($0)" } }))
+        #expect(spool.outbox.appendSyncCount < 320, "8 threads × 40 appends took \(spool.outbox.appendSyncCount) fsyncs")
+        let rows = try spool.outbox.claim(table: "user_search_events", now: Int64.max, maxRows: 1000, maxBytes: 1 << 24)
+        #expect(rows.count == 320)
+    }
+
+    @Test("fullDurabilityTables: the configuration file's spool.fullDurabilityTables, and a bad table name refused")
+    func fullDurabilityTablesFromTheFile() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("spool.json").path
+        try Data(#"{"spool": {"durability": "normal", "fullDurabilityTables": ["order_transaction_events", "payment_events"]}}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let file = try SpoolConfigurationFile.load(path: path, environment: [:])
+        #expect(file.spool.durability == .normal)
+        #expect(file.spool.fullDurabilityTables == ["order_transaction_events", "payment_events"])
+
+        try Data(#"{"spool": {"fullDurabilityTables": ["analytics.orders"]}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: SpoolError.self) { _ = try SpoolConfigurationFile.load(path: path, environment: [:]) }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("fullDurabilityTables") == true)
+    }
+}
