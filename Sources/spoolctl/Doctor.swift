@@ -5,15 +5,16 @@ import Logging
 import Spool
 
 /// `spoolctl doctor`: what is wrong with the set-up, one checked line each. It changes nothing: BigQuery is only
-/// read (datasets.get, tables.get) and the spool file is opened read-only.
+/// read (datasets.get, tables.get, and INFORMATION_SCHEMA.VIEWS when views are configured) and the spool file is
+/// opened read-only.
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check the set-up: configuration, credentials, endpoint, dataset, tables, spool file, lease.",
+        abstract: "Check the set-up: configuration, credentials, endpoint, dataset, tables, views, spool file, lease.",
         discussion: """
             Prints one line per check, ✓ or ✗ with the reason, and exits 0 when every check passes, 2 otherwise. \
             Modifies nothing. --format json prints {"ok": Bool, "checks": [{"kind", "subject", "passed", "message", \
             "details"}]} (a stable format; kind is one of configuration, destination, credentials, endpoint, dataset, \
-            table, spoolFile, spoolIntegrity, spoolLease).
+            table, view, spoolFile, spoolIntegrity, spoolLease).
             """
     )
 
@@ -80,6 +81,9 @@ struct Doctor: ParsableCommand {
                     eventTables: tables, http: ProvisioningConnection.httpConfiguration(configuration)
                 )
                 checks += preflight.run()
+                if !configuration.views.isEmpty, checks.allPassed(of: [.credentials, .endpoint]) {
+                    checks += ViewChecks.run(configuration: configuration, destination: destination, credentials: credentials)
+                }
             } catch {
                 checks.append(PreflightCheck(.credentials, passed: false, "credentials: \(error.message)"))
                 checks.append(PreflightCheck(.endpoint, passed: false, "\(destination.endpoint) not checked: no usable credentials"))

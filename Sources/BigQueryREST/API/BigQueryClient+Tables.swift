@@ -20,11 +20,18 @@ extension BigQueryClient {
             partitioning = TimePartitioning(
                 type: raw["type"] as? String ?? "DAY",
                 field: raw["field"] as? String,
-                expirationMs: (raw["expirationMs"] as? String).flatMap { Int64($0) }
-                    ?? (raw["expirationMs"] as? NSNumber)?.int64Value
+                expirationMs: Self.int64(raw["expirationMs"])
             )
         }
         let clustering = (object["clustering"] as? [String: Any])?["fields"] as? [String]
+        var materializedView: MaterializedViewResource?
+        if let raw = object["materializedView"] as? [String: Any] {
+            materializedView = MaterializedViewResource(
+                query: raw["query"] as? String,
+                enableRefresh: raw["enableRefresh"] as? Bool,
+                refreshIntervalMs: Self.int64(raw["refreshIntervalMs"])
+            )
+        }
         return TableResource(
             projectID: reference?["projectId"] as? String ?? project,
             datasetID: reference?["datasetId"] as? String ?? dataset,
@@ -33,8 +40,16 @@ extension BigQueryClient {
             timePartitioning: partitioning,
             clustering: clustering,
             type: object["type"] as? String,
-            location: object["location"] as? String
+            location: object["location"] as? String,
+            description: object["description"] as? String,
+            viewQuery: (object["view"] as? [String: Any])?["query"] as? String,
+            materializedView: materializedView
         )
+    }
+
+    /// An int64 of BigQuery's API: a JSON string, or a number from lenient servers.
+    static func int64(_ value: Any?) -> Int64? {
+        (value as? String).flatMap { Int64($0) } ?? (value as? NSNumber)?.int64Value
     }
 
     /// `datasets.insert`. An existing dataset fails with reason `duplicate` (`BigQueryError.isDuplicate`).
