@@ -62,7 +62,7 @@ struct SeedViewEvents {
             ))
         }
         for index in 0..<16 {
-            let product = Self.products[(index * 2) % Self.products.count]
+            let product = Self.products[index % Self.products.count]
             carts.append(Cart(
                 id: "cart-\(index)", user: "u\(index % 4 + 1)", session: "s\(index % 6 + 1)",
                 action: ["add", "add", "remove", "update"][index % 4], sku: product.sku, quantity: index % 3 + 1,

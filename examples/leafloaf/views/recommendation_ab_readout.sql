@@ -1,13 +1,13 @@
 -- Per experiment arm and model version: lists shown, SKUs shown, and the clicks and cart adds on a shown SKU later in the same session.
 WITH shown AS (
-  SELECT IFNULL(r.event_properties.experiment, '(none)') AS experiment,
-         IFNULL(r.model_name, '(none)') AS model_name, IFNULL(r.model_version, '(none)') AS model_version,
+  SELECT IFNULL(r.event_properties.experiment, "(none)") AS experiment,
+         IFNULL(r.model_name, "(none)") AS model_name, IFNULL(r.model_version, "(none)") AS model_version,
          r.session_id, r.timestamp AS shown_at, sku
   FROM `${dataset}.recommendation_impression_events` AS r, UNNEST(r.recommended_skus) AS sku
 ),
 impressions AS (
-  SELECT IFNULL(event_properties.experiment, '(none)') AS experiment,
-         IFNULL(model_name, '(none)') AS model_name, IFNULL(model_version, '(none)') AS model_version,
+  SELECT IFNULL(event_properties.experiment, "(none)") AS experiment,
+         IFNULL(model_name, "(none)") AS model_name, IFNULL(model_version, "(none)") AS model_version,
          COUNT(*) AS impressions, SUM(ARRAY_LENGTH(recommended_skus)) AS skus_shown, COUNT(DISTINCT user_id) AS users
   FROM `${dataset}.recommendation_impression_events`
   GROUP BY experiment, model_name, model_version
@@ -17,7 +17,7 @@ clicks AS (
   FROM shown AS s
   JOIN `${dataset}.product_interaction_events` AS i
     ON i.session_id = s.session_id AND i.product_sku = s.sku AND i.timestamp >= s.shown_at
-  WHERE i.signal_type = 'click'
+  WHERE i.signal_type = "click"
   GROUP BY s.experiment, s.model_name, s.model_version
 ),
 cart_adds AS (
@@ -25,7 +25,7 @@ cart_adds AS (
   FROM shown AS s
   JOIN `${dataset}.cart_modification_events` AS c
     ON c.session_id = s.session_id AND c.product_sku = s.sku AND c.timestamp >= s.shown_at
-  WHERE c.action = 'add'
+  WHERE c.action = "add"
   GROUP BY s.experiment, s.model_name, s.model_version
 )
 SELECT
