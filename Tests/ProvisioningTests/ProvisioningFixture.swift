@@ -43,8 +43,8 @@ final class ProvisioningFixture {
     }
 
     /// Runs the built spoolctl with `arguments` and `--config` pointing at this fixture's file.
-    func spoolctl(_ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
-        try ChildProcess.run(BuiltProducts.path("spoolctl"), arguments + ["--config", configPath], environment: ["SPOOL_CONFIG": ""])
+    func spoolctl(_ arguments: [String], environment: [String: String] = [:]) throws -> (code: Int32, stdout: String, stderr: String) {
+        try ChildProcess.run(BuiltProducts.path("spoolctl"), arguments + ["--config", configPath], environment: environment.merging(["SPOOL_CONFIG": ""]) { $1 })
     }
 
     /// Rewrites one schema file through `change`, which edits the parsed field list.

@@ -228,3 +228,41 @@ extension ViewsTests {
         #expect(result.stdout.lines(startingWith: "✓ table").count == 5)
     }
 }
+
+extension ViewsTests {
+    @Test("schemas.views is read relative to the configuration file, SPOOL_VIEWS overrides it, and a bad view file is a configuration error naming it")
+    func viewsFolderInTheConfigurationFile() throws {
+        let fixture = try ProvisioningFixture()
+        try fixture.writeConfiguration(views: true)
+        let file = try SpoolConfigurationFile.load(path: fixture.configPath, environment: [:])
+        #expect(file.viewsDirectory == fixture.viewsDirectory.standardizedFileURL.path)
+        #expect(file.views.map(\.name) == Self.viewNames + ["user_category_affinity"])
+
+        let other = fixture.directory.file("other-views")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: false)
+        try Data("SELECT 1 AS one".utf8).write(to: other.appendingPathComponent("one.sql"))
+        let overridden = try SpoolConfigurationFile.load(path: fixture.configPath, environment: ["SPOOL_VIEWS": other.path])
+        #expect(overridden.views == [ViewDefinition(name: "one", sql: "SELECT 1 AS one")])
+
+        try Data(#"{"kind": "snapshot"}"#.utf8).write(to: other.appendingPathComponent("one.json"))
+        let error = #expect(throws: SpoolError.self) {
+            try SpoolConfigurationFile.load(path: fixture.configPath, environment: ["SPOOL_VIEWS": other.path])
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("one.json: field 'kind': must be \"view\" or \"materializedView\"") == true, "\(String(describing: error))")
+        let command = try fixture.spoolctl(["doctor"], environment: ["SPOOL_VIEWS": other.path])
+        #expect(command.code == 2, "stdout: \(command.stdout) stderr: \(command.stderr)")
+        #expect(command.stdout.contains("✗ configuration: views in \(other.path): "))
+    }
+
+    @Test("a view named like an event table is refused before any request; the tables are still created")
+    func viewNamedLikeATableIsRefused() throws {
+        let fixture = try ProvisioningFixture()
+        try writeViews(fixture, ["user_search_events.sql": "SELECT 1 AS one"])
+        try fixture.writeConfiguration(views: true)
+        let result = try fixture.spoolctl(["tables", "create"])
+        #expect(result.code == 2, "stdout: \(result.stdout) stderr: \(result.stderr)")
+        #expect(result.stdout.contains("✗ view \(fixture.dataset).user_search_events not created: user_search_events.sql has the name of an event table"))
+        #expect(try fixture.client.getTable(dataset: fixture.dataset, table: "user_search_events").type == "TABLE")
+    }
+}
