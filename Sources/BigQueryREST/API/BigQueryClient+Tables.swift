@@ -85,14 +85,8 @@ extension BigQueryClient {
         _ = try tablePath(dataset: dataset, table: table).get(operation)
         let datasetPath = try datasetPath(dataset: dataset).get(operation)
         try checkFieldsArray(schemaFields, operation: operation)
-        var body: [UInt8] = []
-        JSONText.append(#"{"tableReference":{"projectId":"#, to: &body)
-        JSONText.appendString(project, to: &body)
-        JSONText.append(#","datasetId":"#, to: &body)
-        JSONText.appendString(dataset, to: &body)
-        JSONText.append(#","tableId":"#, to: &body)
-        JSONText.appendString(table, to: &body)
-        JSONText.append(#"},"schema":{"fields":"#, to: &body)
+        var body = tableResourceStart(dataset: dataset, table: table)
+        JSONText.append(#","schema":{"fields":"#, to: &body)
         body.append(contentsOf: schemaFields)
         JSONText.append("}", to: &body)
         if let timePartitioning {
@@ -134,6 +128,19 @@ extension BigQueryClient {
         JSONText.append("}}", to: &body)
         _ = try execute(.patch, path: path, jsonBody: body, metadata: ["bigquery.table": "\(dataset).\(table)"])
             .get(operation)
+    }
+
+    /// `{"tableReference":{…}`: the start of a table resource, to be continued with `,"key":…` and closed with `}`.
+    func tableResourceStart(dataset: String, table: String) -> [UInt8] {
+        var body: [UInt8] = []
+        JSONText.append(#"{"tableReference":{"projectId":"#, to: &body)
+        JSONText.appendString(project, to: &body)
+        JSONText.append(#","datasetId":"#, to: &body)
+        JSONText.appendString(dataset, to: &body)
+        JSONText.append(#","tableId":"#, to: &body)
+        JSONText.appendString(table, to: &body)
+        JSONText.append("}", to: &body)
+        return body
     }
 
     private func checkFieldsArray(_ fields: Data, operation: String) throws(BigQueryError) {

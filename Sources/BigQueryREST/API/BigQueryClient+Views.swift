@@ -89,14 +89,8 @@ extension BigQueryClient {
     }
 
     private func viewBody(dataset: String, table: String, query: String, description: String?) -> [UInt8] {
-        var body: [UInt8] = []
-        JSONText.append(#"{"tableReference":{"projectId":"#, to: &body)
-        JSONText.appendString(project, to: &body)
-        JSONText.append(#","datasetId":"#, to: &body)
-        JSONText.appendString(dataset, to: &body)
-        JSONText.append(#","tableId":"#, to: &body)
-        JSONText.appendString(table, to: &body)
-        JSONText.append(#"},"view":{"query":"#, to: &body)
+        var body = tableResourceStart(dataset: dataset, table: table)
+        JSONText.append(#","view":{"query":"#, to: &body)
         JSONText.appendString(query, to: &body)
         JSONText.append(#","useLegacySql":false}"#, to: &body)
         if let description {
