@@ -12,28 +12,28 @@ impressions AS (
   FROM `${dataset}.recommendation_impression_events`
   GROUP BY experiment, model_name, model_version
 ),
-clicks AS (
-  SELECT s.experiment, s.model_name, s.model_version, COUNT(DISTINCT i.event_id) AS clicks
-  FROM shown AS s
-  JOIN `${dataset}.product_interaction_events` AS i
-    ON i.session_id = s.session_id AND i.product_sku = s.sku AND i.timestamp >= s.shown_at
-  WHERE i.signal_type = "click"
-  GROUP BY s.experiment, s.model_name, s.model_version
+responses AS (
+  SELECT event_id, session_id, product_sku, timestamp, "click" AS response
+  FROM `${dataset}.product_interaction_events`
+  WHERE signal_type = "click"
+  UNION ALL
+  SELECT event_id, session_id, product_sku, timestamp, "cart_add"
+  FROM `${dataset}.cart_modification_events`
+  WHERE action = "add"
 ),
-cart_adds AS (
-  SELECT s.experiment, s.model_name, s.model_version, COUNT(DISTINCT c.event_id) AS cart_adds
+attributed AS (
+  SELECT s.experiment, s.model_name, s.model_version,
+         COUNT(DISTINCT IF(x.response = "click", x.event_id, NULL)) AS clicks,
+         COUNT(DISTINCT IF(x.response = "cart_add", x.event_id, NULL)) AS cart_adds
   FROM shown AS s
-  JOIN `${dataset}.cart_modification_events` AS c
-    ON c.session_id = s.session_id AND c.product_sku = s.sku AND c.timestamp >= s.shown_at
-  WHERE c.action = "add"
+  JOIN responses AS x ON x.session_id = s.session_id AND x.product_sku = s.sku AND x.timestamp >= s.shown_at
   GROUP BY s.experiment, s.model_name, s.model_version
 )
 SELECT
   m.experiment, m.model_name, m.model_version, m.impressions, m.skus_shown, m.users,
-  IFNULL(k.clicks, 0) AS clicks,
+  IFNULL(a.clicks, 0) AS clicks,
   IFNULL(a.cart_adds, 0) AS cart_adds,
-  SAFE_DIVIDE(IFNULL(k.clicks, 0), m.impressions) AS clicks_per_impression,
+  SAFE_DIVIDE(IFNULL(a.clicks, 0), m.impressions) AS clicks_per_impression,
   SAFE_DIVIDE(IFNULL(a.cart_adds, 0), m.impressions) AS cart_adds_per_impression
 FROM impressions AS m
-LEFT JOIN clicks AS k USING (experiment, model_name, model_version)
-LEFT JOIN cart_adds AS a USING (experiment, model_name, model_version)
+LEFT JOIN attributed AS a USING (experiment, model_name, model_version)
