@@ -7,7 +7,7 @@ import Spool
 /// `spoolctl tables …`: BigQuery tables from the schema files.
 struct Tables: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the BigQuery dataset and tables the schema files describe.",
+        abstract: "Create the BigQuery dataset, tables and views the schema and view files describe.",
         subcommands: [Create.self]
     )
 }
@@ -16,7 +16,7 @@ extension Tables {
     /// `spoolctl tables create`: the dataset and every configured table, idempotently.
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the dataset and every configured table from its schema file (safe to run again).",
+            abstract: "Create the dataset, every configured table from its schema file, then the views (safe to run again).",
             discussion: """
                 Creates the destination dataset (in provisioning.location, default US) and, for every schema file, its \
                 table with the configured day partitioning, partition expiration and clustering. An existing table \
