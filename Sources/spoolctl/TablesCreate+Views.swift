@@ -14,10 +14,9 @@ extension TableProvisioner {
             report(false, "\(plan.name) not created: its dataset is not available")
             return
         }
-        var definitions: [String: [String: String]] = [:]
         let remote: RemoteView
         do throws(BigQueryError) {
-            remote = try RemoteView.fetch(client, dataset: plan.dataset, name: definition.name, definitions: &definitions)
+            remote = try RemoteView.fetch(client, dataset: plan.dataset, name: definition.name, definitions: &viewDefinitions)
         } catch where error.isNotFound {
             createView(plan)
             return

@@ -81,6 +81,8 @@ struct TableProvisioner {
     let applyViews: Bool
     private(set) var allGood = true
     private(set) var unusableDatasets: Set<String> = []
+    /// `INFORMATION_SCHEMA.VIEWS` per dataset, read once, for servers whose `tables.get` leaves out a view's query.
+    var viewDefinitions: [String: [String: String]] = [:]
 
     init(client: BigQueryClient, project: String, applyAdditive: Bool, applyViews: Bool = false) {
         self.client = client
