@@ -90,13 +90,19 @@ extension TableProvisioner {
                 report(true, "\(plan.name) created")
             case .materializedView:
                 try client.createMaterializedView(dataset: plan.dataset, table: definition.name, query: plan.query, partitionField: definition.partitionField)
-                if definition.description != nil || definition.enableRefresh != nil || definition.refreshIntervalMs != nil {
+                guard definition.description != nil || definition.enableRefresh != nil || definition.refreshIntervalMs != nil else {
+                    report(true, "\(plan.name) created (\(Self.refreshSummary(definition)))")
+                    return
+                }
+                do throws(BigQueryError) {
                     try client.patchMaterializedView(
                         dataset: plan.dataset, table: definition.name, description: definition.description,
                         enableRefresh: definition.enableRefresh, refreshIntervalMs: definition.refreshIntervalMs
                     )
+                    report(true, "\(plan.name) created (\(Self.refreshSummary(definition)))")
+                } catch {
+                    report(false, "\(plan.name) created, but its description and refresh settings could not be set: \(error.failure)")
                 }
-                report(true, "\(plan.name) created (\(Self.refreshSummary(definition)))")
             }
         } catch {
             report(false, "\(plan.name) could not be created: \(error.failure)")
