@@ -5,17 +5,17 @@ import Logging
 import Spool
 
 /// `spoolctl doctor`: what is wrong with the set-up, one checked line each. It changes nothing: BigQuery is only
-/// read (datasets.get, tables.get) and the spool file is opened read-only — except with `--repair-totals`, which
-/// first rewrites the spool file's running totals from its rows.
+/// read (datasets.get, tables.get, and INFORMATION_SCHEMA.VIEWS when views are configured) and the spool file is
+/// opened read-only — except with `--repair-totals`, which first rewrites the spool file's running totals from its rows.
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check the set-up: configuration, credentials, endpoint, dataset, tables, spool file, lease.",
+        abstract: "Check the set-up: configuration, credentials, endpoint, dataset, tables, views, spool file, lease.",
         discussion: """
             Prints one line per check, ✓ or ✗ with the reason, and exits 0 when every check passes, 2 otherwise. \
             Modifies nothing, except that --repair-totals first recounts the spool file's running totals (pending \
             rows and bytes, dead letters per table) from its rows and rewrites those that drifted. --format json prints {"ok": Bool, "checks": [{"kind", "subject", "passed", "message", \
             "details"}]} (a stable format; kind is one of configuration, destination, credentials, endpoint, dataset, \
-            table, spoolFile, spoolIntegrity, spoolLease).
+            table, view, spoolFile, spoolIntegrity, spoolLease).
             """
     )
 
@@ -109,6 +109,9 @@ struct Doctor: ParsableCommand {
                     eventTables: tables, http: ProvisioningConnection.httpConfiguration(configuration)
                 )
                 checks += preflight.run()
+                if !configuration.views.isEmpty, checks.allPassed(of: [.credentials, .endpoint]) {
+                    checks += ViewChecks.run(configuration: configuration, destination: destination, credentials: credentials)
+                }
             } catch {
                 checks.append(PreflightCheck(.credentials, passed: false, "credentials: \(error.message)"))
                 checks.append(PreflightCheck(.endpoint, passed: false, "\(destination.endpoint) not checked: no usable credentials"))

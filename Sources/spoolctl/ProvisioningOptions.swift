@@ -1,6 +1,7 @@
 import ArgumentParser
 import BigQueryREST
 import Foundation
+import Logging
 import Spool
 
 /// The options `tables create` and `doctor` share: where the configuration file is.
@@ -23,6 +24,15 @@ enum ProvisioningConnection {
             connectTimeout: min(file.uploader.connectTimeout, .seconds(10)),
             totalTimeout: min(file.uploader.requestTimeout, .seconds(60)),
             userAgent: "spoolctl/\(SpoolCTL.configuration.version)"
+        )
+    }
+
+    /// A client for the destination, logging nowhere: the commands print what matters themselves.
+    static func client(_ file: SpoolConfigurationFile, destination: Destination, credentials: any AccessTokenProvider) -> BigQueryClient {
+        BigQueryClient(
+            endpoint: destination.endpoint, project: destination.project, credentials: credentials,
+            http: httpConfiguration(file), compressRequests: false,
+            logger: Logger(label: "spoolctl", factory: { _ in SwiftLogNoOpLogHandler() })
         )
     }
 }

@@ -18,9 +18,22 @@ struct ProvisioningPlan {
         var name: String { "\(eventTable) → \(dataset).\(table)" }
     }
 
+    /// A view of the views folder, created in the destination dataset after the tables.
+    struct ViewPlan {
+        var definition: ViewDefinition
+        var dataset: String
+        /// The query with `${dataset}` replaced by the destination's `project.dataset`.
+        var query: String
+        /// Why the view cannot be created as configured; nil when it can.
+        var problem: String?
+
+        var name: String { "\(definition.kind.spelled) \(dataset).\(definition.name)" }
+    }
+
     var location: String
     var datasets: [String]
     var tables: [TablePlan]
+    var views: [ViewPlan]
     /// Configuration mistakes that belong to no single table.
     var problems: [String]
 
@@ -53,6 +66,20 @@ struct ProvisioningPlan {
                 plan.problem = "no schema file \(eventTable).json\(folder)"
             }
             tables.append(plan)
+        }
+        views = configuration.views.map { definition in
+            var plan = ViewPlan(
+                definition: definition, dataset: destination.dataset,
+                query: definition.query(project: destination.project, dataset: destination.dataset)
+            )
+            if !BigQueryIdentifier.isValidTableID(definition.name) {
+                plan.problem = "\(definition.name).sql: \"\(definition.name)\" is not a valid BigQuery table id (letters, digits and underscores)"
+            }
+            return plan
+        }
+        let tableNames = Set(tables.map { "\($0.dataset).\($0.table)".lowercased() })
+        for index in views.indices where tableNames.contains("\(views[index].dataset).\(views[index].definition.name)".lowercased()) {
+            views[index].problem = "\(views[index].definition.name).sql has the name of an event table"
         }
         for table in settings.clustering.keys.sorted() where schemas[table] == nil {
             problems.append("provisioning.clustering names \(table), which has no schema file")

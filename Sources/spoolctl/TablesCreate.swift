@@ -7,7 +7,7 @@ import Spool
 /// `spoolctl tables …`: BigQuery tables from the schema files.
 struct Tables: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the BigQuery dataset and tables the schema files describe.",
+        abstract: "Create the BigQuery dataset, tables and views the schema and view files describe.",
         subcommands: [Create.self]
     )
 }
@@ -16,12 +16,16 @@ extension Tables {
     /// `spoolctl tables create`: the dataset and every configured table, idempotently.
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the dataset and every configured table from its schema file (safe to run again).",
+            abstract: "Create the dataset, every configured table from its schema file, then the views (safe to run again).",
             discussion: """
                 Creates the destination dataset (in provisioning.location, default US) and, for every schema file, its \
                 table with the configured day partitioning, partition expiration and clustering. An existing table \
                 with the same columns is left as it is; one whose columns differ is reported field by field and left \
                 untouched, unless every difference is a new NULLABLE or REPEATED column and --apply-additive is given.
+                Then the views of schemas.views: each query is checked by BigQuery (a dry run) and the view created; an \
+                existing view whose query or settings differ from its files is shown and left as it is, unless \
+                --apply-views is given (a plain view is replaced, a materialized view's settings are patched; a \
+                materialized view whose query changed is never dropped: drop it yourself and run this again).
                 Exit status: 0 when every dataset and table exists as configured, 2 when something differs or failed, \
                 1 when the configuration cannot be used.
                 """
@@ -31,6 +35,9 @@ extension Tables {
 
         @Flag(name: .long, help: "Add the schema files' new NULLABLE/REPEATED columns to existing tables (tables.patch).")
         var applyAdditive = false
+
+        @Flag(name: .long, help: "Replace plain views whose query or description differ from their files, and patch materialized views' settings.")
+        var applyViews = false
 
         func run() throws {
             let configuration: SpoolConfigurationFile
@@ -55,13 +62,9 @@ extension Tables {
                 printError("spoolctl: credentials: \(error.message)")
                 throw ExitCode(1)
             }
-            let client = BigQueryClient(
-                endpoint: destination.endpoint, project: destination.project, credentials: credentials,
-                http: ProvisioningConnection.httpConfiguration(configuration), compressRequests: false,
-                logger: Logger(label: "spoolctl", factory: { _ in SwiftLogNoOpLogHandler() })
-            )
+            let client = ProvisioningConnection.client(configuration, destination: destination, credentials: credentials)
             let plan = ProvisioningPlan(configuration: configuration, destination: destination)
-            var provisioner = TableProvisioner(client: client, project: destination.project, applyAdditive: applyAdditive)
+            var provisioner = TableProvisioner(client: client, project: destination.project, applyAdditive: applyAdditive, applyViews: applyViews)
             provisioner.run(plan)
             if !provisioner.allGood {
                 throw ExitCode(2)
@@ -75,13 +78,17 @@ struct TableProvisioner {
     let client: BigQueryClient
     let project: String
     let applyAdditive: Bool
+    let applyViews: Bool
     private(set) var allGood = true
-    private var unusableDatasets: Set<String> = []
+    private(set) var unusableDatasets: Set<String> = []
+    /// `INFORMATION_SCHEMA.VIEWS` per dataset, read once, for servers whose `tables.get` leaves out a view's query.
+    var viewDefinitions: [String: [String: String]] = [:]
 
-    init(client: BigQueryClient, project: String, applyAdditive: Bool) {
+    init(client: BigQueryClient, project: String, applyAdditive: Bool, applyViews: Bool = false) {
         self.client = client
         self.project = project
         self.applyAdditive = applyAdditive
+        self.applyViews = applyViews
     }
 
     mutating func run(_ plan: ProvisioningPlan) {
@@ -97,6 +104,9 @@ struct TableProvisioner {
                 continue
             }
             createTable(table)
+        }
+        for view in plan.views {
+            provisionView(view)
         }
     }
 
@@ -197,7 +207,7 @@ struct TableProvisioner {
         return notes
     }
 
-    private mutating func report(_ passed: Bool, _ line: String, details: [String] = []) {
+    mutating func report(_ passed: Bool, _ line: String, details: [String] = []) {
         if !passed { allGood = false }
         Output.line("\(passed ? "✓" : "✗") \(line)")
         for detail in details {

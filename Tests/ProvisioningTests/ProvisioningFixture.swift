@@ -3,13 +3,14 @@ import Foundation
 import Spool
 import SpoolTestSupport
 
-/// A temporary set-up for spoolctl: a copy of the seed's schema files (tests change them), a spool file path, a
-/// unique dataset on the suite's emulator, and a configuration file that ties them together.
+/// A temporary set-up for spoolctl: a copy of the seed's schema files and views (tests change them), a spool file path,
+/// a unique dataset on the suite's emulator, and a configuration file that ties them together.
 final class ProvisioningFixture {
     let directory: TemporaryDirectory
     let endpoint: String
     let dataset: String
     var schemasDirectory: URL { directory.file("schemas") }
+    var viewsDirectory: URL { directory.file("views") }
     var spoolPath: String { directory.file("spool.db").path }
     var configPath: String { directory.file("spool.json").path }
 
@@ -18,11 +19,13 @@ final class ProvisioningFixture {
         self.endpoint = try endpoint ?? Emulator.url()
         dataset = Emulator.uniqueDataset("prov")
         try FileManager.default.copyItem(at: SeedSchemas.directory, to: schemasDirectory)
+        try FileManager.default.copyItem(at: BuiltProducts.repositoryRoot.appendingPathComponent("examples/leafloaf/views"), to: viewsDirectory)
     }
 
-    /// Writes the configuration file; every argument has the value an all-green set-up uses.
+    /// Writes the configuration file; every argument has the value an all-green set-up uses (`views`: whether
+    /// `schemas.views` names the copy of the seed's views).
     func writeConfiguration(
-        dataset: String? = nil, endpoint: String? = nil, credentials: String? = nil, tables: [String: String] = [:],
+        dataset: String? = nil, endpoint: String? = nil, credentials: String? = nil, tables: [String: String] = [:], views: Bool = false,
         provisioning: String = #"{"location": "US", "partitionField": "timestamp", "partitionExpirationDays": 400, "clustering": {"user_search_events": ["user_id"], "order_transaction_events": ["user_id", "order_id"]}}"#
     ) throws {
         let mapping = tables.isEmpty ? "" : #", "tables": "# + String(decoding: try JSONSerialization.data(withJSONObject: tables), as: UTF8.self)
@@ -32,7 +35,7 @@ final class ProvisioningFixture {
               "spool": { "path": "spool.db" },
               "destination": { "project": "\(Emulator.project)", "dataset": "\(dataset ?? self.dataset)", "endpoint": "\(endpoint ?? self.endpoint)"\(mapping) },
               "uploader": { "connectTimeoutSeconds": 2, "requestTimeoutSeconds": 10\(credentialsEntry) },
-              "schemas": { "directory": "schemas" },
+              "schemas": { "directory": "schemas"\(views ? #", "views": "views""# : "") },
               "provisioning": \(provisioning)
             }
             """
@@ -40,8 +43,8 @@ final class ProvisioningFixture {
     }
 
     /// Runs the built spoolctl with `arguments` and `--config` pointing at this fixture's file.
-    func spoolctl(_ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
-        try ChildProcess.run(BuiltProducts.path("spoolctl"), arguments + ["--config", configPath], environment: ["SPOOL_CONFIG": ""])
+    func spoolctl(_ arguments: [String], environment: [String: String] = [:]) throws -> (code: Int32, stdout: String, stderr: String) {
+        try ChildProcess.run(BuiltProducts.path("spoolctl"), arguments + ["--config", configPath], environment: environment.merging(["SPOOL_CONFIG": ""]) { $1 })
     }
 
     /// Rewrites one schema file through `change`, which edits the parsed field list.

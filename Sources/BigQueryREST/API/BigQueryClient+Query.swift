@@ -3,9 +3,12 @@ import Logging
 
 extension BigQueryClient {
     /// Runs `sql` with `jobs.query` and reads every page of the result (`getQueryResults`), waiting for the
-    /// job while it is not complete, up to `timeout` in all.
+    /// job while it is not complete, up to `timeout` in all. With `dryRun`, BigQuery only checks the query (names,
+    /// columns, types) and answers with its result's columns and no rows; a bad query fails as it would when run.
+    /// An answer that reports the job's errors (the emulator answers a failed statement with HTTP 200 and `errors`)
+    /// fails with the first of them.
     public func query(
-        _ sql: String, useLegacySql: Bool = false, timeout: Duration = .seconds(60)
+        _ sql: String, useLegacySql: Bool = false, dryRun: Bool = false, timeout: Duration = .seconds(60)
     ) throws(BigQueryError) -> QueryResult {
         let operation = "jobs.query"
         let projectPath = try projectPath().get(operation)
@@ -15,6 +18,9 @@ extension BigQueryClient {
         JSONText.appendString(sql, to: &body)
         JSONText.append(#","useLegacySql":"#, to: &body)
         JSONText.append(useLegacySql ? "true" : "false", to: &body)
+        if dryRun {
+            JSONText.append(#","dryRun":true"#, to: &body)
+        }
         body.append(contentsOf: #","timeoutMs":\#(Self.milliseconds(min(timeout, Self.longestServerWait)))}"#.utf8)
 
         var page = try queryPage(execute(.post, path: projectPath + "/queries", jsonBody: body).get(operation), operation)
@@ -70,6 +76,12 @@ extension BigQueryClient {
         }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
             throw garbage()
+        }
+        if let errors = object["errors"] as? [[String: Any]], let first = errors.first {
+            throw BigQueryError(operation: operation, failure: RequestFailure(
+                kind: .httpError, httpStatus: response.status, errorReason: first["reason"] as? String,
+                message: String((first["message"] as? String ?? "the query failed").prefix(500))
+            ))
         }
         let reference = object["jobReference"] as? [String: Any]
         let complete = (object["jobComplete"] as? Bool) ?? ((object["jobComplete"] as? NSNumber)?.boolValue ?? true)

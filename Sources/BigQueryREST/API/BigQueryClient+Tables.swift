@@ -20,11 +20,18 @@ extension BigQueryClient {
             partitioning = TimePartitioning(
                 type: raw["type"] as? String ?? "DAY",
                 field: raw["field"] as? String,
-                expirationMs: (raw["expirationMs"] as? String).flatMap { Int64($0) }
-                    ?? (raw["expirationMs"] as? NSNumber)?.int64Value
+                expirationMs: Self.int64(raw["expirationMs"])
             )
         }
         let clustering = (object["clustering"] as? [String: Any])?["fields"] as? [String]
+        var materializedView: MaterializedViewResource?
+        if let raw = object["materializedView"] as? [String: Any] {
+            materializedView = MaterializedViewResource(
+                query: raw["query"] as? String,
+                enableRefresh: raw["enableRefresh"] as? Bool,
+                refreshIntervalMs: Self.int64(raw["refreshIntervalMs"])
+            )
+        }
         return TableResource(
             projectID: reference?["projectId"] as? String ?? project,
             datasetID: reference?["datasetId"] as? String ?? dataset,
@@ -33,8 +40,16 @@ extension BigQueryClient {
             timePartitioning: partitioning,
             clustering: clustering,
             type: object["type"] as? String,
-            location: object["location"] as? String
+            location: object["location"] as? String,
+            description: object["description"] as? String,
+            viewQuery: (object["view"] as? [String: Any])?["query"] as? String,
+            materializedView: materializedView
         )
+    }
+
+    /// An int64 of BigQuery's API: a JSON string, or a number from lenient servers.
+    static func int64(_ value: Any?) -> Int64? {
+        (value as? String).flatMap { Int64($0) } ?? (value as? NSNumber)?.int64Value
     }
 
     /// `datasets.insert`. An existing dataset fails with reason `duplicate` (`BigQueryError.isDuplicate`).
@@ -70,14 +85,8 @@ extension BigQueryClient {
         _ = try tablePath(dataset: dataset, table: table).get(operation)
         let datasetPath = try datasetPath(dataset: dataset).get(operation)
         try checkFieldsArray(schemaFields, operation: operation)
-        var body: [UInt8] = []
-        JSONText.append(#"{"tableReference":{"projectId":"#, to: &body)
-        JSONText.appendString(project, to: &body)
-        JSONText.append(#","datasetId":"#, to: &body)
-        JSONText.appendString(dataset, to: &body)
-        JSONText.append(#","tableId":"#, to: &body)
-        JSONText.appendString(table, to: &body)
-        JSONText.append(#"},"schema":{"fields":"#, to: &body)
+        var body = tableResourceStart(dataset: dataset, table: table)
+        JSONText.append(#","schema":{"fields":"#, to: &body)
         body.append(contentsOf: schemaFields)
         JSONText.append("}", to: &body)
         if let timePartitioning {
@@ -119,6 +128,19 @@ extension BigQueryClient {
         JSONText.append("}}", to: &body)
         _ = try execute(.patch, path: path, jsonBody: body, metadata: ["bigquery.table": "\(dataset).\(table)"])
             .get(operation)
+    }
+
+    /// `{"tableReference":{…}`: the start of a table resource, to be continued with `,"key":…` and closed with `}`.
+    func tableResourceStart(dataset: String, table: String) -> [UInt8] {
+        var body: [UInt8] = []
+        JSONText.append(#"{"tableReference":{"projectId":"#, to: &body)
+        JSONText.appendString(project, to: &body)
+        JSONText.append(#","datasetId":"#, to: &body)
+        JSONText.appendString(dataset, to: &body)
+        JSONText.append(#","tableId":"#, to: &body)
+        JSONText.appendString(table, to: &body)
+        JSONText.append("}", to: &body)
+        return body
     }
 
     private func checkFieldsArray(_ fields: Data, operation: String) throws(BigQueryError) {

@@ -15,6 +15,19 @@ public struct TimePartitioning: Sendable, Equatable {
     }
 }
 
+/// A materialized view's definition as `tables.get` reports it (`materializedView`).
+public struct MaterializedViewResource: Sendable, Equatable {
+    public var query: String?
+    public var enableRefresh: Bool?
+    public var refreshIntervalMs: Int64?
+
+    public init(query: String? = nil, enableRefresh: Bool? = nil, refreshIntervalMs: Int64? = nil) {
+        self.query = query
+        self.enableRefresh = enableRefresh
+        self.refreshIntervalMs = refreshIntervalMs
+    }
+}
+
 /// What `tables.get` tells about a table.
 public struct TableResource: Sendable {
     public var projectID: String
@@ -28,11 +41,17 @@ public struct TableResource: Sendable {
     /// `TABLE`, `VIEW`, `EXTERNAL` …
     public var type: String?
     public var location: String?
+    public var description: String?
+    /// A view's query (`view.query`); nil for other tables, and from servers that do not report it.
+    public var viewQuery: String?
+    /// A materialized view's definition; nil for other tables, and from servers that do not report it.
+    public var materializedView: MaterializedViewResource?
 
     public init(
         projectID: String, datasetID: String, tableID: String, schema: Data,
         timePartitioning: TimePartitioning? = nil, clustering: [String]? = nil, type: String? = nil,
-        location: String? = nil
+        location: String? = nil, description: String? = nil, viewQuery: String? = nil,
+        materializedView: MaterializedViewResource? = nil
     ) {
         self.projectID = projectID
         self.datasetID = datasetID
@@ -42,5 +61,8 @@ public struct TableResource: Sendable {
         self.clustering = clustering
         self.type = type
         self.location = location
+        self.description = description
+        self.viewQuery = viewQuery
+        self.materializedView = materializedView
     }
 }

@@ -17,14 +17,14 @@ import SpoolStorage
 ///   "uploader": { "batchRows": 500, "batchBytes": 5000000, "connectTimeoutSeconds": 10,
 ///                 "requestTimeoutSeconds": 60, "initialBackoffSeconds": 1, "maxBackoffSeconds": 32,
 ///                 "maxRowAgeSeconds": null, "credentials": "automatic" },
-///   "schemas": { "directory": "schemas" },
+///   "schemas": { "directory": "schemas", "views": "views" },
 ///   "provisioning": { "location": "US", "partitionField": "timestamp", "partitionExpirationDays": 400,
 ///                     "clustering": { "user_search_events": ["user_id"] } }
 /// }
 /// ```
 ///
 /// Environment overrides (they win over the file): `SPOOL_DB`, `SPOOL_PROJECT`, `SPOOL_DATASET`, `SPOOL_ENDPOINT`,
-/// `SPOOL_CREDENTIALS` (`automatic`, `none` or a key file path), `SPOOL_SCHEMAS`.
+/// `SPOOL_CREDENTIALS` (`automatic`, `none` or a key file path), `SPOOL_SCHEMAS`, `SPOOL_VIEWS`.
 /// The file itself: `--config`, else `SPOOL_CONFIG`, else `/etc/spool/spool.json`.
 public struct SpoolConfigurationFile: Sendable {
     public static let defaultPath = "/etc/spool/spool.json"
@@ -36,6 +36,10 @@ public struct SpoolConfigurationFile: Sendable {
     public var destination: Destination?
     public var uploader: UploaderConfiguration
     public var schemasDirectory: String?
+    /// The folder of views (`schemas.views`): one `<name>.sql` each, with an optional `<name>.json`.
+    public var viewsDirectory: String?
+    /// The views of `viewsDirectory`, loaded by `load(path:)`; `spoolctl tables create` provisions them.
+    public var views: [ViewDefinition] = []
     /// How `spoolctl tables create` lays out new datasets and tables.
     public var provisioning: ProvisioningSettings = ProvisioningSettings()
 
@@ -69,6 +73,13 @@ public struct SpoolConfigurationFile: Sendable {
                 throw SpoolError(.invalidConfiguration, "schemas in \(directory): \(error)")
             }
         }
+        if let directory = file.viewsDirectory {
+            do {
+                file.views = try ViewDirectory.load(from: URL(fileURLWithPath: directory))
+            } catch {
+                throw SpoolError(.invalidConfiguration, "views in \(directory): \(error)")
+            }
+        }
         return file
     }
 
@@ -85,7 +96,7 @@ public struct SpoolConfigurationFile: Sendable {
         "spool": ["path", "durability", "maxPendingRows", "maxPendingBytes", "capPolicy", "maxDatabaseBytes", "maxRowBytes", "strictSchemas", "fullDurabilityTables"],
         "destination": ["project", "dataset", "tables", "endpoint", "ignoreUnknownValues"],
         "uploader": ["batchRows", "batchBytes", "connectTimeoutSeconds", "requestTimeoutSeconds", "initialBackoffSeconds", "maxBackoffSeconds", "maxRowAgeSeconds", "leaseSeconds", "credentials"],
-        "schemas": ["directory"],
+        "schemas": ["directory", "views"],
         "provisioning": ["location", "partitionField", "partitionExpirationDays", "clustering"],
     ]
 
@@ -161,6 +172,7 @@ public struct SpoolConfigurationFile: Sendable {
         }
         if let schemas = try section("schemas") {
             file.schemasDirectory = resolve(try schemas.string("directory"))
+            file.viewsDirectory = resolve(try schemas.string("views"))
         }
         if let provisioning = try section("provisioning") {
             var settings = ProvisioningSettings()
@@ -181,6 +193,7 @@ public struct SpoolConfigurationFile: Sendable {
         }
         if let path = value("SPOOL_DB") { spoolPath = path }
         if let directory = value("SPOOL_SCHEMAS") { schemasDirectory = directory }
+        if let directory = value("SPOOL_VIEWS") { viewsDirectory = directory }
         if let credentials = value("SPOOL_CREDENTIALS") {
             uploader.credentials = try Self.credentialsChoice(credentials, resolve: { $0 }) { rule throws(SpoolError) in
                 throw SpoolError(.invalidConfiguration, "SPOOL_CREDENTIALS \(rule)")

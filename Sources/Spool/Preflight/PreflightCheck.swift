@@ -16,6 +16,8 @@ public struct PreflightCheck: Sendable, Equatable, Codable {
         case dataset
         /// A mapped table exists and its schema equals the local schema file.
         case table
+        /// A view of the views folder exists and matches its files (`spoolctl doctor` only).
+        case view
         /// The spool file opens (read-only), its version and size.
         case spoolFile
         /// `PRAGMA quick_check` of the spool file.
