@@ -22,17 +22,19 @@ struct InterruptHandler {
     let flag = InterruptFlag()
     private var sources: [any DispatchSourceSignal] = []
 
-    /// Installs the handlers; `announce` runs on the first signal (e.g. to say what happens next).
-    static func install(announce: @escaping @Sendable () -> Void) -> InterruptHandler {
+    /// Installs the handlers; `announce` runs on the first signal (e.g. to say what happens next). With
+    /// `secondSignalExits` false, later signals only count (for commands with nothing in flight, like a watch).
+    static func install(secondSignalExits: Bool = true, announce: @escaping @Sendable () -> Void) -> InterruptHandler {
         var handler = InterruptHandler()
         let flag = handler.flag
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                if flag.raise() == 1 {
+                let count = flag.raise()
+                if count == 1 {
                     announce()
-                } else {
+                } else if secondSignalExits {
                     Diagnostics.warning("stopping now; rows of the batch in flight stay pending and are sent again later")
                     exit(130)
                 }

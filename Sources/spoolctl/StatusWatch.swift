@@ -32,7 +32,7 @@ struct StatusWatch {
         let spool = try location.openSpool(file, readOnly: true)
         defer { spool.close() }
         let onTerminal = Output.isTerminal
-        let interrupt = InterruptHandler.install(announce: {})
+        let interrupt = InterruptHandler.install(secondSignalExits: false, announce: {})
         var previous: StatusRates.Sample?
         while !interrupt.flag.isRaised {
             let status = try spool.status()

@@ -69,7 +69,8 @@ struct StatusWatchTests {
     func terminalFramesRedrawInPlace() throws {
         let fixture = try SpoolFixture()
         try fixture.append(3, to: "user_search_events")
-        // script(1) gives spoolctl a pseudo-terminal; timeout sends the Ctrl-C and passes on spoolctl's exit code.
+        // script(1) gives spoolctl a pseudo-terminal; timeout sends the Ctrl-C and passes on spoolctl's exit code
+        // (without --foreground it signals its whole process group too: spoolctl then gets two, which must also exit 0).
         let command = "timeout --preserve-status -s INT 2 \(Spoolctl.path) status --db \(fixture.path) --watch 500ms"
         let result = try ChildProcess.run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: Spoolctl.isolatedEnvironment)
         #expect(result.code == 0, "\(result.stdout)\n\(result.stderr)")

@@ -142,10 +142,10 @@ struct ServerTests {
                 "# TYPE spool_appended_total counter", "spool_appended_total{\(table)} 2",
                 "# TYPE spool_delivered_total counter", "spool_delivered_total{\(table)} 1",
                 "# TYPE spool_dropped_total counter", "spool_dropped_total{\(table)} 0",
-                "# TYPE spool_retried_total counter", "spool_retried_total{\(table)} 0",
+                "# TYPE spool_retried_total counter",
                 "# TYPE spool_dead_lettered_total counter",
                 "# TYPE spool_append_duration_seconds histogram", "spool_append_duration_seconds_count 2",
-                "# TYPE spool_upload_duration_seconds histogram", "spool_upload_duration_seconds_count 1",
+                "# TYPE spool_upload_duration_seconds histogram",
                 "# TYPE spool_batch_rows histogram",
                 "# TYPE spool_pending_rows gauge", "spool_pending_rows{\(table)} 0.0",
                 "# TYPE spool_pending_bytes gauge", "spool_pending_bytes{\(table)} 0.0",
@@ -157,7 +157,10 @@ struct ServerTests {
             for line in expected {
                 #expect(page.split(separator: "\n").contains { $0 == line }, "missing line: \(line)")
             }
-            #expect(page.contains(#"spool_upload_duration_seconds_bucket{le="0.005"} "#), "timers are histograms in seconds")
+            // Counts that depend on how fast the emulator answered (a slow answer is retried): present, whatever the value.
+            for prefix in ["spool_retried_total{\(table)} ", "spool_upload_duration_seconds_count ", #"spool_upload_duration_seconds_bucket{le="0.005"} "#] {
+                #expect(page.split(separator: "\n").contains { $0.hasPrefix(prefix) }, "missing: \(prefix)")
+            }
             let deadLettered = page.split(separator: "\n").first { $0.hasPrefix("spool_dead_lettered_total{") }
             #expect(deadLettered.map { $0.contains(#"reason="invalid""#) && $0.contains(table) && $0.hasSuffix(" 1") } == true)
             let now = Date().timeIntervalSince1970
