@@ -94,6 +94,9 @@ struct ObservabilityTests {
             }
             #expect(waiting, "the paused table's three rows show as pending")
             #expect(try metrics.expectGauge("\(prefix)_oldest_pending_age_seconds", dimensions).lastValue ?? -1 >= 0)
+            #expect(throws: (any Error).self, "without a cap there is no cap gauge (a zero would read as a full spool)") {
+                try metrics.expectGauge("\(prefix)_max_pending_rows")
+            }
 
             stub.setTableMissing(dataset: "analytics", table: table, false)
             let drained = try await eventually {

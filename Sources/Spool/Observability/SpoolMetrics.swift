@@ -123,8 +123,9 @@ final class SpoolMetrics: Sendable {
 private final class HealthGauges: Sendable {
     private let prefix: String
     private let factory: any MetricsFactory
-    private let maxPendingRows: Gauge
-    private let maxPendingBytes: Gauge
+    /// The cap's gauges, created on first use: a gauge that exists reads 0 until set, and a zero cap would make
+    /// every ratio against it infinite.
+    private let caps = Mutex<[String: Gauge]>([:])
     private let lastSuccess: Gauge
     private let leaseRenewed: Gauge
     /// Keyed by table, then pause reason: a table paused once keeps a series per reason, 0 unless paused for it.
@@ -133,16 +134,23 @@ private final class HealthGauges: Sendable {
     init(prefix: String, factory: any MetricsFactory) {
         self.prefix = prefix
         self.factory = factory
-        maxPendingRows = Gauge(label: "\(prefix)_max_pending_rows", factory: factory)
-        maxPendingBytes = Gauge(label: "\(prefix)_max_pending_bytes", factory: factory)
         lastSuccess = Gauge(label: "\(prefix)_last_success_timestamp_seconds", factory: factory)
         leaseRenewed = Gauge(label: "\(prefix)_uploader_lease_renewed_timestamp_seconds", factory: factory)
     }
 
+    private func cap(_ name: String) -> Gauge {
+        caps.withLock { caps in
+            if let existing = caps[name] { return existing }
+            let gauge = Gauge(label: "\(prefix)_\(name)", factory: factory)
+            caps[name] = gauge
+            return gauge
+        }
+    }
+
     func record(_ status: SpoolStatus, maxPendingRows rows: Int?, maxPendingBytes bytes: Int64?) {
-        // No cap is exported as no value rather than zero, so a ratio against it is empty instead of infinite.
-        if let rows { maxPendingRows.record(rows) }
-        if let bytes { maxPendingBytes.record(bytes) }
+        // No cap is no series at all, so that a ratio against it is empty instead of infinite.
+        if let rows { cap("max_pending_rows").record(rows) }
+        if let bytes { cap("max_pending_bytes").record(bytes) }
         // Zero means never (no successful upload recorded in the file, no lease held): as old as it gets.
         lastSuccess.record(Double(status.lastSuccessAt ?? 0) / 1000)
         leaseRenewed.record(Double(status.lease?.renewedAt ?? 0) / 1000)

@@ -124,7 +124,7 @@ struct ServerTests {
             try spool.append(json: #"{"event_id":"bad-1","response_time_ms":12.7,"timestamp":"2026-11-26T10:00:00Z"}"#, to: "user_search_events")
             let scrape = { try await client.execute(uri: "/metrics", method: .get) { ($0.status, $0.headers[.contentType], String(buffer: $0.body)) } }
             let settled = try await eventually(timeout: .seconds(60)) {
-                rowCount(endpoint, "user_search_events") == 1 && (try spool.status().pendingRows) == 0
+                try rowCount(endpoint, "user_search_events") == 1 && spool.status().pendingRows == 0
             }
             #expect(settled, "the good row was delivered, the bad one dead-lettered")
             // The gauges follow every gaugeInterval (5 s): wait for a refresh that saw the delivery.
