@@ -24,9 +24,13 @@ struct InterruptHandler {
     let flag = InterruptFlag()
     private var sources: [any DispatchSourceSignal] = []
 
-    /// Installs the handlers; `announce` runs on the first signal (e.g. to say what happens next).
+    /// Installs the handlers; `announce` runs on the first signal (e.g. to say what happens next). With
+    /// `secondSignalExits` false, later signals only count (for commands with nothing in flight, like a watch);
+    /// else a second signal runs `beforeExit` and exits.
     static func install(
-        announce: @escaping @Sendable () -> Void, beforeExit: @escaping @Sendable () -> Void = {}
+        secondSignalExits: Bool = true,
+        announce: @escaping @Sendable () -> Void,
+        beforeExit: @escaping @Sendable () -> Void = {}
     ) -> InterruptHandler {
         var handler = InterruptHandler()
         let flag = handler.flag
@@ -34,9 +38,10 @@ struct InterruptHandler {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                if flag.raise() == 1 {
+                let count = flag.raise()
+                if count == 1 {
                     announce()
-                } else {
+                } else if secondSignalExits {
                     Diagnostics.warning("stopping now; rows of the batch in flight stay pending and are sent again later")
                     beforeExit()
                     exit(128 + number)

@@ -25,7 +25,16 @@ struct Status: ParsableCommand {
     @Option(name: .customLong("max-age"), help: ArgumentHelp("Pending rows older than this need attention, e.g. 15m.", valueName: "duration"))
     var maxAge: DurationArgument?
 
+    @Flag(help: "Show the status again every INTERVAL, with append and delivery rates, until Ctrl-C (exit 0).")
+    var watch = false
+
+    @Argument(help: ArgumentHelp("Refresh interval of --watch, e.g. 2s or 1m (default 2s).", valueName: "interval"))
+    var interval: DurationArgument?
+
     func run() throws {
+        if watch || interval != nil {
+            return try StatusWatch.run(self)
+        }
         let file = try location.loadConfiguration()
         let spool = try location.openSpool(file, readOnly: true)
         defer { spool.close() }

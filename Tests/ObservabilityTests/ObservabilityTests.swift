@@ -73,8 +73,8 @@ struct ObservabilityTests {
         #expect(try metrics.expectCounter("\(prefix)_delivered_total", dimensions).totalValue == 5)
         #expect(try metrics.expectCounter("\(prefix)_retried_total", dimensions).totalValue == 5, "the 503 put the five valid rows back")
         #expect(try metrics.expectCounter("\(prefix)_dead_lettered_total", [("table", table), ("reason", "invalid")]).totalValue == 1)
-        #expect(try metrics.expectTimer("\(prefix)_append_duration").values.count == 6)
-        #expect(try metrics.expectTimer("\(prefix)_upload_duration").values.count == 2, "one failed and one accepted request")
+        #expect(try metrics.expectTimer("\(prefix)_append_duration_seconds").values.count == 6)
+        #expect(try metrics.expectTimer("\(prefix)_upload_duration_seconds").values.count == 2, "one failed and one accepted request")
         #expect(try metrics.expectRecorder("\(prefix)_batch_rows").values == [5, 5])
     }
 
@@ -94,6 +94,9 @@ struct ObservabilityTests {
             }
             #expect(waiting, "the paused table's three rows show as pending")
             #expect(try metrics.expectGauge("\(prefix)_oldest_pending_age_seconds", dimensions).lastValue ?? -1 >= 0)
+            #expect(throws: (any Error).self, "without a cap there is no cap gauge (a zero would read as a full spool)") {
+                try metrics.expectGauge("\(prefix)_max_pending_rows")
+            }
 
             stub.setTableMissing(dataset: "analytics", table: table, false)
             let drained = try await eventually {
@@ -105,6 +108,49 @@ struct ObservabilityTests {
             try await tasks.waitForAll()
         }
         #expect(stub.storedEventIds(dataset: "analytics", table: table).sorted() == ["e0", "e1", "e2"])
+    }
+
+    @Test("the running uploader exports a paused table with its reason, the cap, the last success and the lease's renewal")
+    func healthGaugesFollowTheFile() async throws {
+        defer { stub.stop() }
+        stub.setTableMissing(dataset: "analytics", table: table)
+        var spoolConfiguration = Spool.Configuration()
+        spoolConfiguration.metricsLabelPrefix = prefix
+        spoolConfiguration.maxPendingRows = 1_000
+        spoolConfiguration.maxPendingBytes = 2_000_000
+        let path = directory.file("spool.db").path
+        let spool = try withMetricsFactory(metrics) { () throws(SpoolError) -> Spool in
+            try Spool(path: path, configuration: spoolConfiguration)
+        }
+        defer { spool.close() }
+        try spool.append(json: event("e0"), to: table)
+        let startedAt = Double(Date().timeIntervalSince1970)
+        let uploader = try SpoolUploader(spool: spool, destination: destination, configuration: uploaderConfiguration())
+        let group = ServiceGroup(configuration: .init(services: [uploader], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        let paused = [("table", table), ("reason", "notFound")]
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let pausedSeen = try await eventually {
+                (try? metrics.expectGauge("\(prefix)_table_paused", paused).lastValue) == 1
+            }
+            #expect(pausedSeen, "the missing table shows as paused for notFound")
+            #expect(try metrics.expectGauge("\(prefix)_last_success_timestamp_seconds").lastValue == 0, "nothing was delivered yet")
+            #expect(try metrics.expectGauge("\(prefix)_max_pending_rows").lastValue == 1_000)
+            #expect(try metrics.expectGauge("\(prefix)_max_pending_bytes").lastValue == 2_000_000)
+            #expect(try metrics.expectGauge("\(prefix)_pending_bytes", dimensions).lastValue ?? 0 > 0)
+            let renewed = try metrics.expectGauge("\(prefix)_uploader_lease_renewed_timestamp_seconds").lastValue ?? 0
+            #expect(renewed >= startedAt - 1 && renewed <= Date().timeIntervalSince1970 + 1, "renewed \(renewed), started \(startedAt)")
+
+            stub.setTableMissing(dataset: "analytics", table: table, false)
+            let resumed = try await eventually {
+                (try? metrics.expectGauge("\(prefix)_table_paused", paused).lastValue) == 0
+                    && (try? metrics.expectGauge("\(prefix)_last_success_timestamp_seconds").lastValue) ?? 0 >= startedAt - 1
+            }
+            #expect(resumed, "the table is no longer paused and the delivery is recorded as the last success")
+            #expect(try metrics.expectGauge("\(prefix)_pending_bytes", dimensions).lastValue == 0)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 
     @Test("in a ServiceGroup, a graceful shutdown makes the uploader drain what was appended, then return")

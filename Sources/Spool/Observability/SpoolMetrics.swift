@@ -3,7 +3,9 @@ import SpoolStorage
 import Synchronization
 
 /// Spool's metrics through swift-metrics. Metric objects are created once per label and dimension set and reused;
-/// the application bootstraps the backend (Spool never does).
+/// the application bootstraps the backend (Spool never does). Names follow Prometheus' conventions (`_total`
+/// counters, `_seconds` and `_bytes` units), so a Prometheus backend exports them as they are; the alert rules in
+/// examples/prometheus/spool-alerts.yml read them.
 ///
 /// The factory is the one in effect when the spool is opened — the global one, or a task-local one bound with
 /// `withMetricsFactory(_:_:)` — and every metric of this spool uses it, including those of tables seen later.
@@ -15,6 +17,7 @@ final class SpoolMetrics: Sendable {
     private let batchRows: Recorder
     private let perTable = Mutex<[String: TableMetrics]>([:])
     private let deadLetterCounters = Mutex<[String: Counter]>([:])
+    private let health: HealthGauges
 
     /// The metrics of one event table, created on its first use.
     struct TableMetrics: Sendable {
@@ -23,15 +26,17 @@ final class SpoolMetrics: Sendable {
         let delivered: Counter
         let retried: Counter
         let pendingRows: Gauge
+        let pendingBytes: Gauge
         let oldestPendingAgeSeconds: Gauge
     }
 
     init(labelPrefix: String) {
         prefix = labelPrefix
         factory = MetricsSystem.factory
-        appendLatency = Timer(label: "\(labelPrefix)_append_duration", factory: factory)
-        uploadLatency = Timer(label: "\(labelPrefix)_upload_duration", factory: factory)
+        appendLatency = Timer(label: "\(labelPrefix)_append_duration_seconds", factory: factory)
+        uploadLatency = Timer(label: "\(labelPrefix)_upload_duration_seconds", factory: factory)
         batchRows = Recorder(label: "\(labelPrefix)_batch_rows", factory: factory)
+        health = HealthGauges(prefix: labelPrefix, factory: factory)
     }
 
     func table(_ name: String) -> TableMetrics {
@@ -44,6 +49,7 @@ final class SpoolMetrics: Sendable {
                 delivered: Counter(label: "\(prefix)_delivered_total", dimensions: dimensions, factory: factory),
                 retried: Counter(label: "\(prefix)_retried_total", dimensions: dimensions, factory: factory),
                 pendingRows: Gauge(label: "\(prefix)_pending_rows", dimensions: dimensions, factory: factory),
+                pendingBytes: Gauge(label: "\(prefix)_pending_bytes", dimensions: dimensions, factory: factory),
                 oldestPendingAgeSeconds: Gauge(label: "\(prefix)_oldest_pending_age_seconds", dimensions: dimensions, factory: factory)
             )
             tables[name] = metrics
@@ -92,17 +98,78 @@ final class SpoolMetrics: Sendable {
         for table in status.tables {
             seen.insert(table.table)
             let age = table.oldestCreatedAt.map { max(0, Double(now - $0) / 1000) } ?? 0
-            pending(table: table.table, rows: table.pendingRows, oldestAgeSeconds: table.pendingRows > 0 ? age : 0)
+            pending(table: table.table, rows: table.pendingRows, bytes: table.pendingBytes, oldestAgeSeconds: table.pendingRows > 0 ? age : 0)
         }
         let known = perTable.withLock { Array($0.keys) }
         for name in known where !seen.contains(name) {
-            pending(table: name, rows: 0, oldestAgeSeconds: 0)
+            pending(table: name, rows: 0, bytes: 0, oldestAgeSeconds: 0)
         }
     }
 
-    private func pending(table name: String, rows: Int, oldestAgeSeconds: Double) {
+    private func pending(table name: String, rows: Int, bytes: Int64, oldestAgeSeconds: Double) {
         let metrics = table(name)
         metrics.pendingRows.record(rows)
+        metrics.pendingBytes.record(bytes)
         metrics.oldestPendingAgeSeconds.record(oldestAgeSeconds)
+    }
+
+    /// Sets the gauges alert rules need beside the backlog: paused tables, the cap, the last successful upload and
+    /// the lease's last renewal (from the same `status` as `recordPending`).
+    func recordHealth(_ status: SpoolStatus, maxPendingRows: Int?, maxPendingBytes: Int64?) {
+        health.record(status, maxPendingRows: maxPendingRows, maxPendingBytes: maxPendingBytes)
+    }
+}
+
+/// The spool-wide gauges of `recordHealth`, and `table_paused` per table and pause reason.
+private final class HealthGauges: Sendable {
+    private let prefix: String
+    private let factory: any MetricsFactory
+    /// The cap's gauges, created on first use: a gauge that exists reads 0 until set, and a zero cap would make
+    /// every ratio against it infinite.
+    private let caps = Mutex<[String: Gauge]>([:])
+    private let lastSuccess: Gauge
+    private let leaseRenewed: Gauge
+    /// Keyed by table, then pause reason: a table paused once keeps a series per reason, 0 unless paused for it.
+    private let paused = Mutex<[String: [String: Gauge]]>([:])
+
+    init(prefix: String, factory: any MetricsFactory) {
+        self.prefix = prefix
+        self.factory = factory
+        lastSuccess = Gauge(label: "\(prefix)_last_success_timestamp_seconds", factory: factory)
+        leaseRenewed = Gauge(label: "\(prefix)_uploader_lease_renewed_timestamp_seconds", factory: factory)
+    }
+
+    private func cap(_ name: String) -> Gauge {
+        caps.withLock { caps in
+            if let existing = caps[name] { return existing }
+            let gauge = Gauge(label: "\(prefix)_\(name)", factory: factory)
+            caps[name] = gauge
+            return gauge
+        }
+    }
+
+    func record(_ status: SpoolStatus, maxPendingRows rows: Int?, maxPendingBytes bytes: Int64?) {
+        // No cap is no series at all, so that a ratio against it is empty instead of infinite.
+        if let rows { cap("max_pending_rows").record(rows) }
+        if let bytes { cap("max_pending_bytes").record(bytes) }
+        // Zero means never (no successful upload recorded in the file, no lease held): as old as it gets.
+        lastSuccess.record(Double(status.lastSuccessAt ?? 0) / 1000)
+        leaseRenewed.record(Double(status.lease?.renewedAt ?? 0) / 1000)
+        var pauseReasons: [String: String] = [:]
+        for table in status.tables where table.isPaused {
+            pauseReasons[table.table] = table.pauseReason ?? "unknown"
+        }
+        paused.withLock { paused in
+            for (table, reason) in pauseReasons where paused[table]?[reason] == nil {
+                paused[table, default: [:]][reason] = Gauge(
+                    label: "\(prefix)_table_paused", dimensions: [("table", table), ("reason", reason)], factory: factory
+                )
+            }
+            for (table, gauges) in paused {
+                for (reason, gauge) in gauges {
+                    gauge.record(pauseReasons[table] == reason ? 1 : 0)
+                }
+            }
+        }
     }
 }

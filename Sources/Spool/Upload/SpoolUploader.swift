@@ -153,13 +153,6 @@ public final class SpoolUploader: Service, Sendable {
                     if let due = report.nextDueAt {
                         sleep = min(sleep, .milliseconds(max(due - configuration.now(), 10)))
                     }
-                    // status() reads the per-table running totals (a few rows, whatever the backlog); still not
-                    // for every pass of a busy uploader.
-                    let now = configuration.now()
-                    if gaugesRecordedAt.map({ now - $0 >= configuration.gaugeInterval.inMilliseconds }) ?? true {
-                        gaugesRecordedAt = now
-                        recordPendingGauges()
-                    }
                 } else if !announcedWait, let other = lease.lastRefusal {
                     announcedWait = true
                     logger.info("another uploader holds the spool's lease; waiting", metadata: ["spool.lease_holder": "\(other.holder)"])
@@ -168,14 +161,23 @@ public final class SpoolUploader: Service, Sendable {
                 logger.info("spool uploader pass failed; retrying", metadata: ["spool.error": "\(error.message)"])
                 sleep = configuration.initialBackoff
             }
+            // status() reads the per-table running totals (a few rows, whatever the backlog); still not for every
+            // pass of a busy uploader. A standby (another
+            // process holds the lease) and a failing pass refresh them too, so alerts on them keep seeing the file.
+            let now = configuration.now()
+            if gaugesRecordedAt.map({ now - $0 >= configuration.gaugeInterval.inMilliseconds }) ?? true {
+                gaugesRecordedAt = now
+                recordPendingGauges()
+            }
             _ = wakeUp.wait(timeout: .now() + .milliseconds(Int(max(sleep.inMilliseconds, 1))))
         }
     }
 
-    /// Sets the pending rows and oldest pending age gauges of every table from the outbox.
+    /// Sets the pending rows and oldest pending age gauges of every table from the outbox, and the health gauges.
     private func recordPendingGauges() {
         guard let status = try? spool.status() else { return }
         spool.metrics.recordPending(status, now: configuration.now())
+        spool.metrics.recordHealth(status, maxPendingRows: spool.configuration.maxPendingRows, maxPendingBytes: spool.configuration.maxPendingBytes)
     }
 
     private func makeEngine(control: DeliveryControl) -> DeliveryEngine {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 import Spool
 
@@ -14,6 +15,8 @@ public struct ServerOptions: Sendable {
     public var eventsEnabled = true
     /// Overrides for the configuration file (`SPOOL_DB`, `SPOOL_ENDPOINT`, …).
     public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Served at `GET /metrics` when set: the registry of the `PrometheusMetricsFactory` the application bootstrapped.
+    public var metricsRegistry: PrometheusCollectorRegistry?
 
     public init() {}
 }
@@ -57,6 +60,9 @@ public struct LeafLoafServer: Sendable {
         routes = LeafLoafRoutes(analytics: AnalyticsService(spool: spool, logger: logger))
         let router = Router()
         routes.add(to: router)
+        if let registry = options.metricsRegistry {
+            MetricsEndpoint(registry: registry).add(to: router)
+        }
         application = Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "leafloaf"),

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LeafLoafServer
 import Logging
+import Metrics
+import Prometheus
 
 @main
 struct LeafLoafServerCommand: AsyncParsableCommand {
@@ -39,12 +41,16 @@ struct LeafLoafServerCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "leafloaf")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // And where metrics go: Prometheus, scraped at GET /metrics. Timers become histograms in seconds.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         var options = ServerOptions()
         options.host = host
         options.port = port
         options.configurationPath = configurationPath
         options.eventsEnabled = eventsSetting == "on"
+        options.metricsRegistry = registry
         let host = self.host
         let events = eventsSetting
         let server = try LeafLoafServer(options: options, logger: logger) { port in

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import MetricsTestKit
 import NIOCore
+import Prometheus
 import Spool
 import SpoolTestSupport
 import Testing
@@ -27,10 +28,10 @@ struct ServerTests {
     }
 
     /// A configuration file for `endpoint`, with timeouts and backoff short enough for tests.
-    private func options(endpoint: String, events: Bool = true) throws -> ServerOptions {
+    private func options(endpoint: String, events: Bool = true, spool: String = #"{"path": "spool.db"}"#) throws -> ServerOptions {
         let file = directory.file("spool.json")
         let json = """
-            {"spool": {"path": "spool.db"},
+            {"spool": \(spool),
              "destination": {"project": "\(Emulator.project)", "dataset": "\(dataset)", "endpoint": "\(endpoint)"},
              "uploader": {"connectTimeoutSeconds": 1, "requestTimeoutSeconds": 2, "initialBackoffSeconds": 1, "maxBackoffSeconds": 2,
                           "credentials": "none"},
@@ -100,6 +101,74 @@ struct ServerTests {
         #expect(text.contains("spool uploader started"))
         #expect(text.contains("spool uploader stopped"), "the ServiceGroup shut the uploader down with the server")
         #expect(!text.contains("pii-51c2"), "no payload value in any log line")
+    }
+
+    @Test("GET /metrics exports every spool metric in Prometheus' text format, with its labels, units and types")
+    func metricsEndpointExportsEverySpoolMetric() async throws {
+        let endpoint = try Emulator.url()
+        try Emulator.createSeedTables(endpoint: endpoint, dataset: dataset, tables: ["user_search_events"])
+        var options = try options(endpoint: endpoint, spool: #"{"path": "spool.db", "maxPendingRows": 1000, "maxPendingBytes": 5000000}"#)
+        let registry = PrometheusCollectorRegistry()
+        options.metricsRegistry = registry
+        // As the application does with MetricsSystem.bootstrap, but for this server only.
+        let server = try withMetricsFactory(PrometheusMetricsFactory(registry: registry)) { () throws -> LeafLoafServer in
+            try LeafLoafServer(options: options, logger: logs.logger(level: .trace))
+        }
+        defer { server.spool?.close() }
+        let spool = try #require(server.spool)
+        let table = #"table="user_search_events""#
+
+        try await server.application.test(.live) { client in
+            #expect(try await post(client, "/search", SearchRequest(userId: "u1", sessionId: "s1", query: "bananas")).0 == .ok)
+            // 12.7 into INTEGER: the local validator dead-letters it as invalid.
+            try spool.append(json: #"{"event_id":"bad-1","response_time_ms":12.7,"timestamp":"2026-11-26T10:00:00Z"}"#, to: "user_search_events")
+            let scrape = { try await client.execute(uri: "/metrics", method: .get) { ($0.status, $0.headers[.contentType], String(buffer: $0.body)) } }
+            let settled = try await eventually(timeout: .seconds(60)) {
+                try rowCount(endpoint, "user_search_events") == 1 && spool.status().pendingRows == 0
+            }
+            #expect(settled, "the good row was delivered, the bad one dead-lettered")
+            // The gauges follow every gaugeInterval (5 s): wait for a refresh that saw the delivery.
+            var page = try await scrape().2
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !page.contains("spool_pending_rows{\(table)} 0.0") || page.contains("spool_last_success_timestamp_seconds 0.0"),
+                  ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                page = try await scrape().2
+            }
+            let (status, contentType, _) = try await scrape()
+            #expect(status == .ok)
+            #expect(contentType?.hasPrefix("text/plain; version=0.0.4") == true)
+            let expected = [
+                "# TYPE spool_appended_total counter", "spool_appended_total{\(table)} 2",
+                "# TYPE spool_delivered_total counter", "spool_delivered_total{\(table)} 1",
+                "# TYPE spool_dropped_total counter", "spool_dropped_total{\(table)} 0",
+                "# TYPE spool_retried_total counter",
+                "# TYPE spool_dead_lettered_total counter",
+                "# TYPE spool_append_duration_seconds histogram", "spool_append_duration_seconds_count 2",
+                "# TYPE spool_upload_duration_seconds histogram",
+                "# TYPE spool_batch_rows histogram",
+                "# TYPE spool_pending_rows gauge", "spool_pending_rows{\(table)} 0.0",
+                "# TYPE spool_pending_bytes gauge", "spool_pending_bytes{\(table)} 0.0",
+                "# TYPE spool_oldest_pending_age_seconds gauge", "spool_oldest_pending_age_seconds{\(table)} 0.0",
+                "spool_max_pending_rows 1000.0", "spool_max_pending_bytes 5000000.0",
+                "# TYPE spool_last_success_timestamp_seconds gauge",
+                "# TYPE spool_uploader_lease_renewed_timestamp_seconds gauge",
+            ]
+            for line in expected {
+                #expect(page.split(separator: "\n").contains { $0 == line }, "missing line: \(line)")
+            }
+            // Counts that depend on how fast the emulator answered (a slow answer is retried): present, whatever the value.
+            for prefix in ["spool_retried_total{\(table)} ", "spool_upload_duration_seconds_count ", #"spool_upload_duration_seconds_bucket{le="0.005"} "#] {
+                #expect(page.split(separator: "\n").contains { $0.hasPrefix(prefix) }, "missing: \(prefix)")
+            }
+            let deadLettered = page.split(separator: "\n").first { $0.hasPrefix("spool_dead_lettered_total{") }
+            #expect(deadLettered.map { $0.contains(#"reason="invalid""#) && $0.contains(table) && $0.hasSuffix(" 1") } == true)
+            let now = Date().timeIntervalSince1970
+            for name in ["spool_last_success_timestamp_seconds", "spool_uploader_lease_renewed_timestamp_seconds"] {
+                let value = page.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+                #expect(value.map { abs(now - $0) < 120 } == true, "\(name) is a recent Unix time in seconds: \(String(describing: value))")
+            }
+        }
     }
 
     @Test("with the emulator stopped, requests still answer 200 and events wait in the spool, then drain when it returns")
