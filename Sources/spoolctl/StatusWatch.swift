@@ -29,17 +29,15 @@ struct StatusWatch {
 
     func run() throws {
         let file = try location.loadConfiguration()
-        let spool = try location.openSpool(file, readOnly: true)
-        defer { spool.close() }
         let onTerminal = Output.isTerminal
         let interrupt = InterruptHandler.install(secondSignalExits: false, announce: {})
         var previous: StatusRates.Sample?
         while !interrupt.flag.isRaised {
-            let status = try spool.status()
+            let (path, status) = try look(file)
             let now = TimeText.nowMillis()
             let sample = StatusRates.Sample(status, at: now)
             let findings = StatusFindings.find(in: status, now: now, deadLettersSince: deadLettersSince?.iso, maxAge: maxAge?.milliseconds)
-            let report = StatusReport(path: spool.path, status: status, findings: findings, now: now).text()
+            let report = StatusReport(path: path, status: status, findings: findings, now: now).text()
             let heading = "every \(TimeText.span(millis: interval.milliseconds)), \(TimeText.iso(millis: now)) (Ctrl-C quits)"
             let rates = previous.map { StatusRates(from: $0, to: sample).lines() } ?? ["rates   from the next refresh on"]
             let frame = ([heading, "", report, ""] + rates).joined(separator: "\n")
@@ -48,6 +46,14 @@ struct StatusWatch {
             previous = sample
             sleep(until: ContinuousClock.now + interval.duration, unless: interrupt.flag)
         }
+    }
+
+    /// Opens the spool anew for every frame: a look at a file no process has open is immutable (no locks, no
+    /// -wal/-shm) and would never see later changes, and the application may open or close the file meanwhile.
+    private func look(_ file: SpoolConfigurationFile) throws -> (path: String, status: SpoolStatus) {
+        let spool = try location.openSpool(file, readOnly: true)
+        defer { spool.close() }
+        return (spool.path, try spool.status())
     }
 
     /// Sleeps in short steps so that Ctrl-C ends the watch at once.

@@ -43,7 +43,9 @@ final class DeliveryEngine {
         self.control = control
         self.configuration = configuration
         self.backoff = Backoff(floor: configuration.initialBackoff, ceiling: configuration.maxBackoff)
-        self.bisection = Bisection(poisonStrikes: configuration.poisonStrikes, recentWindow: configuration.maxBackoff * 2)
+        // Twice the longest backoff, in clamped milliseconds: `maxBackoff * 2` traps for a huge configured backoff.
+        let window = Duration.milliseconds(configuration.maxBackoff.inMilliseconds * 2)
+        self.bisection = Bisection(poisonStrikes: configuration.poisonStrikes, recentWindow: window)
         self.logger = logger
     }
 
