@@ -52,9 +52,9 @@ func round1(_ value: Double) -> Double {
     (value * 10).rounded() / 10
 }
 
-/// A ~320-byte search event like the seed's, different for each index.
+/// A ~290-byte search event in the shape of the seed's table (`categories` JSON text), different for each index.
 func seedEvent(_ index: Int) -> String {
-    #"{"event_id":"evt-\#(index)-7f3c2a9e","user_id":"user-\#(index % 5000)","session_id":"sess-\#(index % 800)-b1","query":"organic gluten free bananas","intent":"product_search","alpha_value":0.65,"results_count":\#(index % 50),"categories":["produce","organic"],"response_time_ms":\#(index % 900),"timestamp":"2026-11-26T09:40:00.123456Z","event_properties":{"source":"web","experiment":"ranker-b","page":1}}"#
+    #"{"event_id":"evt-\#(index)-7f3c2a9e","user_id":"user-\#(index % 5000)","session_id":"sess-\#(index % 800)-b1","query":"organic gluten free bananas","intent":"product_search","alpha_value":0.65,"results_count":\#(index % 50),"categories":"[\"produce\",\"organic\"]","response_time_ms":\#(index % 900),"timestamp":"2026-11-26T09:40:00.123456Z"}"#
 }
 
 func scratchDirectory() throws -> URL {

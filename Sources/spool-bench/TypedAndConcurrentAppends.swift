@@ -5,12 +5,6 @@ import Synchronization
 
 /// The seed's search event as a typed `Encodable`, the shape `seedEvent` writes by hand.
 struct BenchSearchEvent: Encodable {
-    struct Properties: Encodable {
-        var source = "web"
-        var experiment = "ranker-b"
-        var page = 1
-    }
-
     var eventId: String
     var userId: String
     var sessionId: String
@@ -18,15 +12,14 @@ struct BenchSearchEvent: Encodable {
     var intent = "product_search"
     var alphaValue = 0.65
     var resultsCount: Int
-    var categories = ["produce", "organic"]
+    /// JSON text in a STRING column, as the seed's table has it.
+    var categories = #"["produce","organic"]"#
     var responseTimeMs: Int
     var timestamp = Date()
-    var eventProperties = Properties()
 
     enum CodingKeys: String, CodingKey {
         case eventId = "event_id", userId = "user_id", sessionId = "session_id", query, intent, alphaValue = "alpha_value"
         case resultsCount = "results_count", categories, responseTimeMs = "response_time_ms", timestamp
-        case eventProperties = "event_properties"
     }
 
     init(_ index: Int) {
