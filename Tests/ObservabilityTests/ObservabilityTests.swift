@@ -56,6 +56,27 @@ struct ObservabilityTests {
 
     private var dimensions: [(String, String)] { [("table", table)] }
 
+    @Test("rows the dropOldest cap evicts count as dropped for the table that lost them, as status counts them")
+    func evictionsCountAgainstTheTableThatLostTheRows() throws {
+        defer { stub.stop() }
+        var configuration = Spool.Configuration()
+        configuration.metricsLabelPrefix = prefix
+        configuration.maxPendingRows = 3
+        configuration.capPolicy = .dropOldest
+        let path = directory.file("capped.db").path
+        let spool = try withMetricsFactory(metrics) { () throws(SpoolError) -> Spool in
+            try Spool(path: path, configuration: configuration)
+        }
+        defer { spool.close() }
+        for index in 0..<2 { try spool.append(json: event("old\(index)"), to: "cart_modification_events") }
+        for index in 0..<3 { try spool.append(json: event("new\(index)"), to: table) }
+
+        #expect(try metrics.expectCounter("\(prefix)_dropped_total", [("table", "cart_modification_events")]).totalValue == 2)
+        #expect(try metrics.expectCounter("\(prefix)_dropped_total", dimensions).totalValue == 0, "the appending table lost nothing")
+        let lost = try spool.status().tables.first { $0.table == "cart_modification_events" }
+        #expect(lost?.droppedRows == 2, "status counts the same table")
+    }
+
     @Test("appends, deliveries, retries and dead letters are counted per table, with latencies and batch sizes")
     func countersAndTimersAreRecorded() throws {
         defer { stub.stop() }

@@ -57,11 +57,11 @@ final class SpoolMetrics: Sendable {
         }
     }
 
-    func appended(table name: String, evicted: Int, duration: Duration) {
-        let metrics = table(name)
-        metrics.appended.increment()
-        if evicted > 0 {
-            metrics.dropped.increment(by: evicted)
+    /// Counts an append; evictions count against the tables that lost the rows, as `spoolctl status` does.
+    func appended(table name: String, evicted: EvictedRows, duration: Duration) {
+        table(name).appended.increment()
+        for (lost, rows) in evicted where rows > 0 {
+            table(lost).dropped.increment(by: rows)
         }
         appendLatency.recordNanoseconds(duration.inNanoseconds)
     }

@@ -15,7 +15,7 @@ import Synchronization
 final class GroupCommit<Row: Sendable>: Sendable {
     /// Commits rows in one transaction, returning one outcome per row, in order, and — when the transaction must be
     /// made durable before anyone returns — its `WALSync` ticket.
-    typealias Commit = ([Row]) -> (outcomes: [Result<Int, SpoolError>], syncTicket: UInt64?)
+    typealias Commit = ([Row]) -> (outcomes: [Result<EvictedRows, SpoolError>], syncTicket: UInt64?)
 
     private struct State {
         var queue: [(row: Row, waiter: Waiter)] = []
@@ -37,7 +37,7 @@ final class GroupCommit<Row: Sendable>: Sendable {
 
     /// Returns once `row` is committed (or has failed), with its outcome. Whoever leads a transaction runs its own
     /// `commit`; every caller passes the same one.
-    func append(_ row: Row, commit: Commit) throws(SpoolError) -> Int {
+    func append(_ row: Row, commit: Commit) throws(SpoolError) -> EvictedRows {
         let waiter = Waiter()
         let leads = state.withLock { state in
             state.queue.append((row, waiter))
@@ -56,7 +56,7 @@ final class GroupCommit<Row: Sendable>: Sendable {
 
     /// Commits what has queued up (this waiter's row first among them), hands every other row its outcome, and
     /// passes the lead on to the oldest row still waiting.
-    private func lead(as leader: Waiter, commit: Commit) -> Result<Int, SpoolError> {
+    private func lead(as leader: Waiter, commit: Commit) -> Result<EvictedRows, SpoolError> {
         let batch = state.withLock { state in
             let count = min(state.queue.count, maxRowsPerTransaction)
             let batch = Array(state.queue.prefix(count))
@@ -80,8 +80,8 @@ final class GroupCommit<Row: Sendable>: Sendable {
     }
 
     /// Hands every other row of the batch its outcome; returns the leader's own.
-    private func resolve(_ batch: [(row: Row, waiter: Waiter)], _ outcomes: [Result<Int, SpoolError>], leader: Waiter) -> Result<Int, SpoolError> {
-        var own: Result<Int, SpoolError> = .failure(SpoolError(.storage, "an append was not committed"))
+    private func resolve(_ batch: [(row: Row, waiter: Waiter)], _ outcomes: [Result<EvictedRows, SpoolError>], leader: Waiter) -> Result<EvictedRows, SpoolError> {
+        var own: Result<EvictedRows, SpoolError> = .failure(SpoolError(.storage, "an append was not committed"))
         for (entry, outcome) in zip(batch, outcomes) {
             if entry.waiter === leader {
                 own = outcome
@@ -108,7 +108,7 @@ final class GroupCommit<Row: Sendable>: Sendable {
 /// One waiting append: woken with its outcome, or told to lead the next transaction.
 private final class Waiter: Sendable {
     enum Outcome: Sendable {
-        case done(Result<Int, SpoolError>)
+        case done(Result<EvictedRows, SpoolError>)
         case lead
     }
 
@@ -133,3 +133,6 @@ struct PendingAppend: Sendable {
     let payload: String
     let now: Int64
 }
+
+/// Pending rows the `.dropOldest` cap evicted to make room for an append, counted per table that lost them.
+package typealias EvictedRows = [String: Int]

@@ -145,11 +145,12 @@ package final class Outbox: Sendable {
 
     // MARK: Append
 
-    /// Commits one row. Returns how many old rows the `.dropOldest` policy evicted to make room (usually 0).
+    /// Commits one row. Returns the old rows the `.dropOldest` policy evicted to make room, per table that lost them
+    /// (usually none).
     ///
     /// The payload must already be a validated JSON object. Rows appended concurrently are committed together
     /// (`GroupCommit`); each still returns only once its own row is committed, with its own outcome.
-    package func append(table: String, insertId: String, payload: String, now: Int64) throws(SpoolError) -> Int {
+    package func append(table: String, insertId: String, payload: String, now: Int64) throws(SpoolError) -> EvictedRows {
         guard let appender else {
             throw SpoolError(.readOnly, "the spool at \(path) was opened read-only")
         }
@@ -173,7 +174,7 @@ package final class Outbox: Sendable {
     /// A commit holding a `.full` row gets a `walSync` ticket: nobody returns before an fsync of the WAL covers it.
     /// That fsync covers every earlier commit too, so a `.normal` row committed before a `.full` one is never lost
     /// while the `.full` one survives.
-    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> (outcomes: [Result<Int, SpoolError>], syncTicket: UInt64?) {
+    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> (outcomes: [Result<EvictedRows, SpoolError>], syncTicket: UInt64?) {
         let outcomes = commitUnsynced(rows, on: appender)
         let syncing = rows.count(where: needsSync)
         guard let walSync, syncing > 0 else { return (outcomes, nil) }
@@ -185,16 +186,16 @@ package final class Outbox: Sendable {
         walSync != nil && (options.synchronous == .full || options.fullSyncTables.contains(row.table))
     }
 
-    private func commitUnsynced(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<Int, SpoolError>] {
+    private func commitUnsynced(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<EvictedRows, SpoolError>] {
         do throws(SpoolError) {
-            return try appender.withDatabase { (database: Database) throws(SpoolError) -> [Result<Int, SpoolError>] in
-                try writeGate.withLock { () throws(SpoolError) -> [Result<Int, SpoolError>] in
+            return try appender.withDatabase { (database: Database) throws(SpoolError) -> [Result<EvictedRows, SpoolError>] in
+                try writeGate.withLock { () throws(SpoolError) -> [Result<EvictedRows, SpoolError>] in
                     if rows.count > 1, let outcomes = try? database.immediateTransaction({ (database: Database) throws(SpoolError) in
                         try rows.map { (row: PendingAppend) throws(SpoolError) in try append(row, in: database, transaction: true) }
                     }) {
                         return outcomes
                     }
-                    return rows.map { (row: PendingAppend) -> Result<Int, SpoolError> in
+                    return rows.map { (row: PendingAppend) -> Result<EvictedRows, SpoolError> in
                         do throws(SpoolError) {
                             return try append(row, in: database, transaction: false)
                         } catch {
@@ -204,19 +205,19 @@ package final class Outbox: Sendable {
                 }
             }
         } catch {
-            return rows.map { _ -> Result<Int, SpoolError> in .failure(error) }
+            return rows.map { _ -> Result<EvictedRows, SpoolError> in .failure(error) }
         }
     }
 
     /// Writes one row: the cap's refusal is the row's outcome; storage errors throw. Outside a transaction, an
     /// eviction and its insert get one of their own.
-    private func append(_ row: PendingAppend, in database: Database, transaction: Bool) throws(SpoolError) -> Result<Int, SpoolError> {
+    private func append(_ row: PendingAppend, in database: Database, transaction: Bool) throws(SpoolError) -> Result<EvictedRows, SpoolError> {
         var payload = row.payload
         let capped = options.maxPendingRows != nil || options.maxPendingBytes != nil
         let inserted = try payload.withUTF8Bytes { (bytes: UnsafeBufferPointer<UInt8>) throws(SpoolError) -> Bool in
             try insert(database, table: row.table, insertId: row.insertId, payload: bytes, now: row.now, capped: capped)
         }
-        if inserted { return .success(0) }
+        if inserted { return .success([:]) }
         switch options.capPolicy {
         case .reject:
             return .failure(spoolFull(adding: payload.utf8.count))
@@ -253,7 +254,7 @@ package final class Outbox: Sendable {
 
     /// Evicts the oldest pending rows until the new one fits under the cap, then inserts it. Runs inside the
     /// caller's transaction; changes nothing when the row cannot fit at all.
-    private func evictThenInsert(_ database: Database, _ row: PendingAppend) throws(SpoolError) -> Result<Int, SpoolError> {
+    private func evictThenInsert(_ database: Database, _ row: PendingAppend) throws(SpoolError) -> Result<EvictedRows, SpoolError> {
         let newBytes = Int64(row.payload.utf8.count)
         let maxRows = options.maxPendingRows ?? Int64.max
         let maxBytes = options.maxPendingBytes ?? Int64.max
@@ -296,7 +297,7 @@ package final class Outbox: Sendable {
         logger.info("spool cap reached: evicted the oldest pending rows", metadata: [
             "spool.evicted_rows": "\(victims.count)", "spool.path": "\(path)",
         ])
-        return .success(victims.count)
+        return .success(droppedByTable)
     }
 
     /// Deletes outbox rows (the outbox_totals_delete trigger subtracts them from the running totals); must run
