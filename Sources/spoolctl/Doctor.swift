@@ -63,11 +63,8 @@ struct Doctor: ParsableCommand {
         guard let path = configuration.spoolPath, FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure("--repair-totals: no spool file (\(configuration.spoolPath ?? "spool.path is not configured"))")
         }
-        try SpoolOptions.requireOwner(path)
-        var settings = configuration.spool
-        settings.logger = nil
-        settings.opening = .existingOnly  // repairs a spool of this version; never converts or migrates a file
-        let spool = try Spool(path: path, configuration: settings)
+        // As every command that writes: a spool of this version only, and as the file's owner.
+        let spool = try SpoolOptions.openSpool(at: path, configuration, readOnly: false)
         defer { spool.close() }
         let drift = try spool.repairTotals()
         let lines = drift.isEmpty

@@ -30,7 +30,13 @@ struct SpoolOptions: ParsableArguments {
     /// never turns another file into one, and migrates only when asked to (`opening: .existingAndMigrate`).
     /// Commands that write refuse to run as a user other than the file's owner (or root).
     func openSpool(_ file: SpoolConfigurationFile, readOnly: Bool, opening: SpoolOpening = .existingOnly) throws -> Spool {
-        let path = try spoolPath(in: file)
+        try Self.openSpool(at: spoolPath(in: file), file, readOnly: readOnly, opening: opening)
+    }
+
+    /// `openSpool` for a path found elsewhere (doctor's configuration): the same checks.
+    static func openSpool(
+        at path: String, _ file: SpoolConfigurationFile, readOnly: Bool, opening: SpoolOpening = .existingOnly
+    ) throws -> Spool {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure("no spool file at \(path)")
         }
@@ -38,7 +44,7 @@ struct SpoolOptions: ParsableArguments {
             throw CommandFailure("the spool file \(path) cannot be read (permissions)")
         }
         if !readOnly {
-            try Self.requireOwner(path)
+            try requireOwner(path)
         }
         var configuration = file.spool
         configuration.readOnly = readOnly
@@ -49,7 +55,7 @@ struct SpoolOptions: ParsableArguments {
 
     /// SQLite creates the -wal and -shm files as the user who opens the spool (as root, it gives them to the file's
     /// owner): another user's would be files the application could no longer write, and its next append would fail.
-    static func requireOwner(_ path: String) throws {
+    private static func requireOwner(_ path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0 else { return }
         let user = geteuid()
