@@ -58,6 +58,11 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // BigQuery's Storage Write API (gRPC): COMMITTED streams with offsets, for exactly-once delivery.
+        .target(
+            name: "BigQueryStorageWrite",
+            dependencies: ["SpoolSchema"]
+        ),
         // The public library: ties storage, schemas and REST together.
         .target(
             name: "Spool",
