@@ -13,13 +13,14 @@ enum CCode {
         (.schemaViolation, 6), (.unknownTable, 7), (.spoolFull, 8), (.diskFull, 9), (.notADatabase, 10),
         (.corrupt, 11), (.newerVersion, 12), (.olderVersion, 13), (.cannotOpen, 14), (.readOnly, 15), (.busy, 16),
         (.closed, 17), (.io, 18), (.invalidConfiguration, 19), (.storage, 20), (.notASpool, 21), (.alreadyRunning, 22),
+        (.credentials, 23),
     ]
     private static let byCode = Dictionary(uniqueKeysWithValues: numbered)
     private static let names: [Int32: StaticString] = [
         0: "ok", 1: "invalidJSON", 2: "notAnObject", 3: "invalidTableName", 4: "rowTooLarge", 5: "invalidInsertId",
         6: "schemaViolation", 7: "unknownTable", 8: "spoolFull", 9: "diskFull", 10: "notADatabase", 11: "corrupt",
         12: "newerVersion", 13: "olderVersion", 14: "cannotOpen", 15: "readOnly", 16: "busy", 17: "closed", 18: "io",
-        19: "invalidConfiguration", 20: "storage", 21: "notASpool", 22: "alreadyRunning", 100: "invalidArgument", 101: "bufferTooSmall", 255: "other",
+        19: "invalidConfiguration", 20: "storage", 21: "notASpool", 22: "alreadyRunning", 23: "credentials", 100: "invalidArgument", 101: "bufferTooSmall", 255: "other",
     ]
 
     static func number(for code: SpoolError.Code) -> Int32 {

@@ -28,7 +28,7 @@ final class OpenSpool: Sendable {
         }
         try uploader.withLock { (running: inout RunningUploader?) throws(CFailure) in
             guard running == nil else {
-                throw CFailure(CCode.number(for: .invalidConfiguration), "the uploader of this spool is already running")
+                throw CFailure(CCode.number(for: .alreadyRunning), "the uploader of this spool is already running")
             }
             let uploader: SpoolUploader
             do throws(SpoolError) {

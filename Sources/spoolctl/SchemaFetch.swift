@@ -35,10 +35,9 @@ extension Schema {
         }
 
         func run() throws {
-            let file = try location.loadConfiguration()
+            let file = try location.loadConfiguration(credentials: credentials)
             let destination = try Self.destination(file: file, location: location)
-            var uploader = file.uploader
-            credentials.apply(to: &uploader)
+            let uploader = file.uploader
             let client = BigQueryClient(
                 endpoint: destination.endpoint, project: destination.project,
                 credentials: try Self.tokenProvider(uploader.credentials, endpoint: destination.endpoint),
@@ -80,15 +79,10 @@ extension Schema {
         }
 
         static func tokenProvider(_ choice: UploaderConfiguration.CredentialsChoice, endpoint: String) throws -> any AccessTokenProvider {
-            do {
-                switch choice {
-                case .automatic: return try CredentialsDiscovery.discover(endpoint: endpoint)
-                case .none: return NoCredentials()
-                case .file(let path): return try CredentialsDiscovery.fromFile(path: path)
-                case .provider(let provider): return provider
-                }
+            do throws(CredentialsError) {
+                return try choice.makeProvider(endpoint: endpoint)
             } catch {
-                throw CommandFailure("BigQuery credentials: \(error)")
+                throw CommandFailure("BigQuery credentials: \(error.message)")
             }
         }
     }

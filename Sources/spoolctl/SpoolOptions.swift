@@ -10,16 +10,16 @@ struct SpoolOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The configuration file (default: $SPOOL_CONFIG, else /etc/spool/spool.json when it exists).", valueName: "path"))
     var config: String?
 
-    /// The configuration file (when one is found) with the environment applied. An explicit file that is
-    /// missing or unreadable is an error.
-    func loadConfiguration() throws -> SpoolConfigurationFile {
+    /// The configuration file (when one is found) with the environment applied, then `--db` and `--credentials`
+    /// (the schema's options, read by the same rules). An explicit file that is missing or unreadable is an error.
+    func loadConfiguration(credentials: CredentialsOption? = nil) throws -> SpoolConfigurationFile {
         let path = SpoolConfigurationFile.locate(explicit: config)
-        return try SpoolConfigurationFile.load(path: path)
+        let options = ["--db": db, "--credentials": credentials?.credentials].compactMapValues { $0 }
+        return try SpoolConfigurationFile.load(path: path, options: options)
     }
 
-    /// `--db`, else the configuration's spool path (`SPOOL_DB` included).
+    /// The configuration's spool path: `--db`, else `SPOOL_DB`, else the file's `spool.path`.
     func spoolPath(in file: SpoolConfigurationFile) throws -> String {
-        if let db { return db }
         if let path = file.spoolPath { return path }
         let source = file.sourcePath.map { "the configuration file \($0) names no spool.path" }
             ?? "no configuration file was found (--config, $SPOOL_CONFIG, \(SpoolConfigurationFile.defaultPath))"
@@ -86,7 +86,8 @@ enum DestinationLookup {
     }
 }
 
-/// `--credentials PATH|none|automatic` (else SPOOL_CREDENTIALS, else the configuration's choice).
+/// `--credentials PATH|none|automatic` (else SPOOL_CREDENTIALS, else the configuration's choice): read with the
+/// configuration file's own rules (`SpoolOptions.loadConfiguration(credentials:)`).
 struct CredentialsOption: ParsableArguments {
     @Option(
         name: .long,
@@ -96,13 +97,4 @@ struct CredentialsOption: ParsableArguments {
         )
     )
     var credentials: String?
-
-    func apply(to configuration: inout UploaderConfiguration) {
-        guard let credentials else { return }
-        switch credentials {
-        case "automatic": configuration.credentials = .automatic
-        case "none": configuration.credentials = .none
-        default: configuration.credentials = .file(credentials)
-        }
-    }
 }

@@ -12,13 +12,12 @@ struct UploaderSetup {
 
     /// - Parameter logger: where the uploader logs (nil: nowhere — `drain` reports on its own).
     init(location: SpoolOptions, credentials: CredentialsOption, logger: Logger?) throws {
-        let file = try location.loadConfiguration()
+        let file = try location.loadConfiguration(credentials: credentials)
         let spool = try location.openSpool(file, readOnly: false)
         do {
             let destination = try DestinationLookup.destination(file: file, spool: spool)
             var configuration = file.uploader
             configuration.logger = logger
-            credentials.apply(to: &configuration)
             self.uploader = try SpoolUploader(spool: spool, destination: destination, configuration: configuration)
             self.destination = destination
             self.spool = spool

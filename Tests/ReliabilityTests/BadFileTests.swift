@@ -1,4 +1,5 @@
 import CSQLite
+import BigQueryREST
 import Foundation
 import Spool
 import SpoolStorage
@@ -110,13 +111,13 @@ extension Reliability {
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(text.utf8))
         }
 
-        @Test("a malformed credentials file is invalidConfiguration at start-up, without key material, and is left untouched", arguments: [
-            "not json at all",
-            #"{"type":"service_account","client_email":"a@b.c","private_key":"-----BEGIN PRIVATE KEY-----\nAAAASECRETBYTES\n-----END PRIVATE KEY-----\n","token_uri":"http://127.0.0.1:1/token"}"#,
-            #"{"type":"service_account"}"#,
-            #"{"type":"external_account"}"#,
+        @Test("a malformed credentials file is a typed credentials error at start-up, without key material, and is left untouched", arguments: [
+            ("not json at all", CredentialsError.Kind.notJSON),
+            (#"{"type":"service_account","client_email":"a@b.c","private_key":"-----BEGIN PRIVATE KEY-----\nAAAASECRETBYTES\n-----END PRIVATE KEY-----\n","token_uri":"http://127.0.0.1:1/token"}"#, .badPrivateKey),
+            (#"{"type":"service_account"}"#, .missingField),
+            (#"{"type":"external_account"}"#, .unsupportedType),
         ])
-        func aMalformedCredentialsFileIsAClearError(text: String) throws {
+        func aMalformedCredentialsFileIsAClearError(text: String, kind: CredentialsError.Kind) throws {
             let directory = try TemporaryDirectory()
             let credentials = directory.file("key.json").path
             try Data(text.utf8).write(to: URL(fileURLWithPath: credentials))
@@ -127,7 +128,9 @@ extension Reliability {
             let error = #expect(throws: SpoolError.self) {
                 _ = try SpoolUploader(spool: spool, destination: Destination(project: "p", dataset: "d"), configuration: configuration)
             }
-            #expect(error?.code == .invalidConfiguration)
+            #expect(error?.code == .credentials)
+            #expect((error?.underlying as? CredentialsError)?.kind == kind, "\(String(describing: error))")
+            #expect(error?.message.contains(credentials) == true, "\(String(describing: error?.message))")
             #expect(error.map { !"\($0)".contains("SECRETBYTES") } == true, "no key material in the error")
             #expect(try Data(contentsOf: URL(fileURLWithPath: credentials)) == Data(text.utf8))
         }

@@ -140,6 +140,37 @@ static void test_configuration_and_cap(void) {
     CHECK(code == SPOOL_ERR_CLOSED, "uploader of an unknown handle: %d", code);
 }
 
+/* The uploader's own failures have codes of their own: a credentials file that is missing is
+ * SPOOL_ERR_CREDENTIALS (not a configuration error), a second start is SPOOL_ERR_ALREADY_RUNNING. */
+static void test_uploader_errors(void) {
+    char config[600], missing[600];
+    path_in_scratch(config, sizeof config, "missing-key.json");
+    path_in_scratch(missing, sizeof missing, "no-such-key.json");
+    FILE *file = fopen(config, "w");
+    fprintf(file, "{\"spool\": {\"path\": \"uploader.db\"}, \"destination\": {\"project\": \"p\", \"dataset\": \"d\"},"
+                  " \"uploader\": {\"credentials\": \"%s\"}}", missing);
+    fclose(file);
+    spool_handle handle = 0;
+    spool_error error;
+    CHECK(spool_open_config(config, &handle, &error) == SPOOL_OK, "open_config: %s", error.message);
+    int32_t code = spool_uploader_start(handle, &error);
+    CHECK(code == SPOOL_ERR_CREDENTIALS, "a missing key file: %d %s", code, error.message);
+    CHECK(strstr(error.message, "no-such-key.json") != NULL, "the message names the file: %s", error.message);
+    CHECK(strcmp(spool_code_name(SPOOL_ERR_CREDENTIALS), "credentials") == 0, "the code's name");
+    CHECK(spool_close(handle, &error) == SPOOL_OK, "close");
+
+    path_in_scratch(config, sizeof config, "no-credentials.json");
+    file = fopen(config, "w");
+    fprintf(file, "{\"spool\": {\"path\": \"uploader.db\"}, \"destination\": {\"project\": \"p\", \"dataset\": \"d\","
+                  " \"endpoint\": \"http://127.0.0.1:9\"}, \"uploader\": {\"credentials\": \"none\"}}");
+    fclose(file);
+    CHECK(spool_open_config(config, &handle, &error) == SPOOL_OK, "open_config: %s", error.message);
+    CHECK(spool_uploader_start(handle, &error) == SPOOL_OK, "start: %s", error.message);
+    code = spool_uploader_start(handle, &error);
+    CHECK(code == SPOOL_ERR_ALREADY_RUNNING, "a second start: %d %s", code, error.message);
+    CHECK(spool_close(handle, &error) == SPOOL_OK, "close with the uploader running: %s", error.message);
+}
+
 #define THREADS 4
 
 struct worker {
@@ -209,6 +240,7 @@ int main(int argc, char **argv) {
     snprintf(scratch, sizeof scratch, "%s", argv[1]);
     test_append_and_bad_input();
     test_configuration_and_cap();
+    test_uploader_errors();
     test_threads();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

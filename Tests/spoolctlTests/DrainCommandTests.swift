@@ -17,6 +17,28 @@ struct DrainCommandTests {
         ])
     }
 
+    @Test("--credentials is read by the configuration file's rules: a typo of a keyword is refused by name, nothing sent")
+    func aCredentialsTypoIsRefused() throws {
+        let fixture = try SpoolFixture()
+        try fixture.append(3, to: "user_search_events", prefix: "s")
+        let result = try Spoolctl.run(["drain", "--db", fixture.path, "--credentials", "automatc"])
+        #expect(result.code == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains(#"--credentials must be "automatic", "none", or the path of a key file (got "automatc"): did you mean "automatic"?"#), "\(result.stderr)")
+        #expect(try fixture.pendingInsertIds().count == 3)
+    }
+
+    @Test("every spoolctl option of the configuration schema is an option of the commands that upload")
+    func schemaOptionsAreSpoolctlOptions() throws {
+        let options = ConfigurationSchema.settings.compactMap(\.option)
+        #expect(options.sorted() == ["--credentials", "--db"])
+        for command in ["drain", "run"] {
+            let help = try Spoolctl.run([command, "--help"])
+            for option in options {
+                #expect(help.stdout.contains(option), "spoolctl \(command) --help lacks \(option)")
+            }
+        }
+    }
+
     @Test("drain delivers everything to the emulator and exits 0 with an empty outbox")
     func drainsToTheEmulator() throws {
         let endpoint = try Emulator.url()

@@ -13,10 +13,9 @@ struct SpoolctlResult {
 /// Runs the built spoolctl as a child process, with the environment cleared of every SPOOL_ variable it reads
 /// (so the developer's own configuration never leaks into a test).
 enum Spoolctl {
-    static let isolatedEnvironment: [String: String] = [
-        "SPOOL_CONFIG": "", "SPOOL_DB": "", "SPOOL_CREDENTIALS": "", "SPOOL_PROJECT": "", "SPOOL_DATASET": "",
-        "SPOOL_ENDPOINT": "", "SPOOL_SCHEMAS": "", "GOOGLE_APPLICATION_CREDENTIALS": "",
-    ]
+    static let isolatedEnvironment: [String: String] = Dictionary(
+        uniqueKeysWithValues: (["SPOOL_CONFIG", "GOOGLE_APPLICATION_CREDENTIALS"] + ConfigurationSchema.settings.compactMap(\.environment)).map { ($0, "") }
+    )
 
     static var path: String { BuiltProducts.path("spoolctl") }
 

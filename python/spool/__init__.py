@@ -26,6 +26,7 @@ from .errors import (
     CannotOpen,
     Closed,
     Corrupt,
+    Credentials,
     DiskFull,
     InvalidArgument,
     InvalidConfiguration,
@@ -53,7 +54,7 @@ __all__ = [
     "Spool", "SpoolError", "InvalidJSON", "NotAnObject", "InvalidTableName", "RowTooLarge", "InvalidInsertId",
     "SchemaViolation", "UnknownTable", "SpoolFull", "DiskFull", "NotADatabase", "Corrupt", "NewerVersion",
     "OlderVersion", "CannotOpen", "ReadOnly", "Busy", "Closed", "SpoolIOError", "InvalidConfiguration", "Storage",
-    "NotASpool", "AlreadyRunning", "InvalidArgument", "BufferTooSmall",
+    "NotASpool", "AlreadyRunning", "Credentials", "InvalidArgument", "BufferTooSmall",
 ]
 
 _MESSAGE_CAPACITY = 512  # SPOOL_MESSAGE_CAPACITY

@@ -115,6 +115,12 @@ class AlreadyRunning(SpoolError):
     code, name = 22, "alreadyRunning"
 
 
+class Credentials(SpoolError):
+    """BigQuery credentials cannot be used: the key file is missing, unreadable, not JSON, of an unsupported type,
+    lacks a field or holds a bad private key, or the token endpoint refused. The message names the file, never a key."""
+    code, name = 23, "credentials"
+
+
 class InvalidArgument(SpoolError):
     code, name = 100, "invalidArgument"
 

@@ -25,10 +25,8 @@ public enum CredentialsDiscovery {
         if FileManager.default.fileExists(atPath: gcloudFile) {
             return try fromFile(path: gcloudFile, scopes: scopes, refreshPolicy: refreshPolicy)
         }
-        let host = environment["GCE_METADATA_HOST"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? MetadataServerCredentials.defaultHost
         return MetadataServerCredentials(
-            host: host, refreshPolicy: refreshPolicy,
+            host: MetadataServerCredentials.host(environment: environment), refreshPolicy: refreshPolicy,
             note: "chosen because GOOGLE_APPLICATION_CREDENTIALS is unset and \(gcloudFile) does not exist"
         )
     }

@@ -15,8 +15,12 @@ public final class MetadataServerCredentials: AccessTokenProvider {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         refreshPolicy: TokenRefreshPolicy = TokenRefreshPolicy()
     ) {
-        let host = environment["GCE_METADATA_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultHost
-        self.init(host: host, refreshPolicy: refreshPolicy)
+        self.init(host: Self.host(environment: environment), refreshPolicy: refreshPolicy)
+    }
+
+    /// `GCE_METADATA_HOST` when set, else `metadata.google.internal`.
+    static func host(environment: [String: String]) -> String {
+        environment["GCE_METADATA_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultHost
     }
 
     /// `note` explains in errors why the metadata server was chosen (credentials discovery).

@@ -3,29 +3,19 @@ import Logging
 import SpoolSchema
 import SpoolStorage
 
-/// The one configuration file format of Spool, shared by applications and `spoolctl`: JSON, with environment
-/// overrides. Relative paths are resolved against the file's folder.
+/// The one configuration of Spool, shared by applications and `spoolctl`: a JSON file, with environment overrides
+/// and, in `spoolctl`, command-line options over those. `ConfigurationSchema.settings` lists every key with its
+/// variable, option, values and meaning (README's table is made from it); defaults are the Swift types' own.
 ///
 /// ```json
-/// {
-///   "spool": { "path": "/var/lib/api/spool.db", "durability": "normal", "fullDurabilityTables": ["orders"],
-///              "maxPendingRows": 1000000,
-///              "maxPendingBytes": 1000000000, "capPolicy": "reject", "strictSchemas": false },
-///   "destination": { "project": "leafloafai", "dataset": "leafloaf_analytics",
-///                    "tables": { "search": "leafloaf_analytics.user_search_events" },
-///                    "endpoint": "https://bigquery.googleapis.com", "ignoreUnknownValues": false },
-///   "uploader": { "batchRows": 500, "batchBytes": 5000000, "connectTimeoutSeconds": 10,
-///                 "requestTimeoutSeconds": 60, "initialBackoffSeconds": 1, "maxBackoffSeconds": 32,
-///                 "maxRowAgeSeconds": null, "credentials": "automatic" },
-///   "schemas": { "directory": "schemas", "views": "views" },
-///   "provisioning": { "location": "US", "partitionField": "timestamp", "partitionExpirationDays": 400,
-///                     "clustering": { "user_search_events": ["user_id"] } }
-/// }
+/// { "spool": { "path": "/var/lib/api/spool.db", "durability": "normal" },
+///   "destination": { "project": "leafloafai", "dataset": "leafloaf_analytics" },
+///   "uploader": { "batchRows": 500, "credentials": "automatic" },
+///   "schemas": { "directory": "schemas", "views": "views" } }
 /// ```
 ///
-/// Environment overrides (they win over the file): `SPOOL_DB`, `SPOOL_PROJECT`, `SPOOL_DATASET`, `SPOOL_ENDPOINT`,
-/// `SPOOL_CREDENTIALS` (`automatic`, `none` or a key file path), `SPOOL_SCHEMAS`, `SPOOL_VIEWS`.
-/// The file itself: `--config`, else `SPOOL_CONFIG`, else `/etc/spool/spool.json`.
+/// Relative paths in the file are resolved against the file's folder. The file itself: `--config`, else
+/// `SPOOL_CONFIG`, else `/etc/spool/spool.json`.
 public struct SpoolConfigurationFile: Sendable {
     public static let defaultPath = "/etc/spool/spool.json"
 
@@ -54,7 +44,11 @@ public struct SpoolConfigurationFile: Sendable {
     /// Reads `path` (when given and present), applies the environment, and loads the schema folder.
     ///
     /// - Throws: `SpoolError.invalidConfiguration` naming the file and the offending key.
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger? = nil) throws(SpoolError) -> SpoolConfigurationFile {
+    /// - Parameter options: `spoolctl`'s options by name (`["--db": …]`), applied over the environment.
+    public static func load(
+        path: String?, environment: [String: String] = ProcessInfo.processInfo.environment, options: [String: String] = [:],
+        logger: Logger? = nil
+    ) throws(SpoolError) -> SpoolConfigurationFile {
         var file = SpoolConfigurationFile()
         if let path {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -63,7 +57,8 @@ public struct SpoolConfigurationFile: Sendable {
             }
             file = try parse(data, path: path)
         }
-        try file.applyEnvironment(environment)
+        try file.applyOverrides(from: environment, nameOf: \.environment, origin: "from the environment")
+        try file.applyOverrides(from: options, nameOf: \.option, origin: "from the command line")
         file.spool.logger = logger
         file.uploader.logger = logger
         if let directory = file.schemasDirectory {
@@ -90,125 +85,37 @@ public struct SpoolConfigurationFile: Sendable {
         return FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil
     }
 
-    /// Every key the file may hold, by section: anything else is refused ("did you mean …").
-    static let knownKeys: [String: [String]] = [
-        "": ["spool", "destination", "uploader", "schemas", "provisioning"],
-        "spool": ["path", "durability", "maxPendingRows", "maxPendingBytes", "capPolicy", "maxDatabaseBytes", "maxRowBytes", "strictSchemas", "fullDurabilityTables"],
-        "destination": ["project", "dataset", "tables", "endpoint", "ignoreUnknownValues"],
-        "uploader": ["batchRows", "batchBytes", "connectTimeoutSeconds", "requestTimeoutSeconds", "initialBackoffSeconds", "maxBackoffSeconds", "maxRowAgeSeconds", "leaseSeconds", "credentials"],
-        "schemas": ["directory", "views"],
-        "provisioning": ["location", "partitionField", "partitionExpirationDays", "clustering"],
-    ]
-
-    /// Where each key lives, for a key written in the wrong section.
-    private static let sectionOfKey: [String: String] = {
-        var homes: [String: String] = [:]
-        for (section, keys) in knownKeys where !section.isEmpty {
-            for key in keys { homes[key] = section }
-        }
-        return homes
-    }()
-
-    /// Decodes the file onto the defaults of `SpoolConfigurationFile()` and checks every value on the way.
+    /// Decodes the file onto the defaults of `SpoolConfigurationFile()`, setting by setting, and checks every value
+    /// on the way. A key the schema does not know is refused with the closest one it does.
     private static func parse(_ data: Data, path: String) throws(SpoolError) -> SpoolConfigurationFile {
         let root = try ConfigurationReader(text: Array(data), file: path)
-        func section(_ name: String) throws(SpoolError) -> ConfigurationReader? {
-            let reader = try root.section(name)
-            try reader?.allowOnly(knownKeys[name] ?? [], elsewhere: sectionOfKey.filter { $0.value != name })
-            return reader
-        }
-        try root.allowOnly(knownKeys[""] ?? [], elsewhere: sectionOfKey)
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        func resolve(_ value: String?) -> String? {
-            guard let value else { return nil }
-            return value.hasPrefix("/") ? value : folder.appendingPathComponent(value).standardizedFileURL.path
-        }
+        try root.allowOnly(ConfigurationSchema.sections, elsewhere: ConfigurationSchema.sectionOfMember)
         var file = SpoolConfigurationFile()
         file.sourcePath = path
-        if let spool = try section("spool") {
-            file.spoolPath = resolve(try spool.string("path"))
-            if let durability = try spool.choice("durability", Spool.Durability.self) { file.spool.durability = durability }
-            file.spool.maxPendingRows = try spool.integer("maxPendingRows", in: 1...Int.max)
-            file.spool.maxPendingBytes = try spool.integer("maxPendingBytes", in: 1...Int64.max)
-            if let policy = try spool.choice("capPolicy", CapPolicy.self) { file.spool.capPolicy = policy }
-            file.spool.maxDatabaseBytes = try spool.integer("maxDatabaseBytes", in: 1...Int64.max)
-            if let strict = try spool.bool("strictSchemas") { file.spool.strictSchemas = strict }
-            if let maxRowBytes = try spool.integer("maxRowBytes", in: 2...Int.max) { file.spool.maxRowBytes = maxRowBytes }
-            // Event tables whose appends are fsynced before they return, whatever `durability` says.
-            let fullTables = try spool.strings("fullDurabilityTables") ?? []
-            for table in fullTables {
-                do throws(SpoolError) {
-                    try TableName.validate(table)
-                } catch {
-                    throw spool.refusal("fullDurabilityTables", "must list event table names: \(error.message)")
-                }
+        for name in ConfigurationSchema.sections {
+            guard let section = try root.section(name) else { continue }
+            try section.allowOnly(ConfigurationSchema.members(of: name), elsewhere: ConfigurationSchema.sectionOfMember.filter { $0.value != name })
+            for setting in ConfigurationSchema.settings where setting.section == name {
+                try setting.read(section, setting.member, &file)
             }
-            file.spool.fullDurabilityTables = Set(fullTables)
-        }
-        if let destination = try section("destination") {
-            let project = try destination.requiredString("project")
-            let dataset = try destination.requiredString("dataset")
-            var value = Destination(project: project, dataset: dataset)
-            if let tables = try destination.stringMap("tables") { value.tables = tables }
-            if let endpoint = try destination.string("endpoint") { value.endpoint = endpoint }
-            if let ignore = try destination.bool("ignoreUnknownValues") { value.ignoreUnknownValues = ignore }
-            file.destination = value
-        }
-        if let uploader = try section("uploader") {
-            let limits = UploaderConfiguration.Limits.self
-            if let rows = try uploader.integer("batchRows", in: limits.batchRows) { file.uploader.batchRows = rows }
-            if let bytes = try uploader.integer("batchBytes", in: limits.batchBytes) { file.uploader.batchBytes = bytes }
-            if let timeout = try uploader.seconds("connectTimeoutSeconds", in: limits.timeoutSeconds) { file.uploader.connectTimeout = timeout }
-            if let timeout = try uploader.seconds("requestTimeoutSeconds", in: limits.timeoutSeconds) { file.uploader.requestTimeout = timeout }
-            if let backoff = try uploader.seconds("initialBackoffSeconds", in: limits.backoffSeconds) { file.uploader.initialBackoff = backoff }
-            if let backoff = try uploader.seconds("maxBackoffSeconds", in: limits.backoffSeconds) { file.uploader.maxBackoff = backoff }
-            file.uploader.maxRowAge = try uploader.seconds("maxRowAgeSeconds", in: limits.maxRowAgeSeconds)
-            if let lease = try uploader.seconds("leaseSeconds", in: limits.leaseSeconds) { file.uploader.leaseDuration = lease }
-            if let credentials = try uploader.string("credentials") {
-                file.uploader.credentials = try credentialsChoice(credentials, resolve: resolve) { rule throws(SpoolError) in
-                    throw uploader.refusal("credentials", rule)
-                }
-            }
-        }
-        if let schemas = try section("schemas") {
-            file.schemasDirectory = resolve(try schemas.string("directory"))
-            file.viewsDirectory = resolve(try schemas.string("views"))
-        }
-        if let provisioning = try section("provisioning") {
-            var settings = ProvisioningSettings()
-            if let location = try provisioning.string("location") { settings.location = location }
-            settings.partitionField = try provisioning.string("partitionField")
-            settings.partitionExpirationDays = try provisioning.integer("partitionExpirationDays", in: ProvisioningSettings.expirationDays)
-            settings.clustering = try provisioning.stringArrayMap("clustering") ?? [:]
-            file.provisioning = settings
         }
         try file.validate(source: "in the configuration file \(path),")
         return file
     }
 
-    private mutating func applyEnvironment(_ environment: [String: String]) throws(SpoolError) {
-        func value(_ name: String) -> String? {
-            guard let value = environment[name], !value.isEmpty else { return nil }
-            return value
+    /// Applies the settings named in `values` (a variable or an option each; empty values are no override), by the
+    /// same rules as the file's keys, then checks the whole again, naming what was overridden.
+    private mutating func applyOverrides(
+        from values: [String: String], nameOf: KeyPath<ConfigurationSetting, String?>, origin: String
+    ) throws(SpoolError) {
+        var named: [String] = []
+        for setting in ConfigurationSchema.settings {
+            guard let name = setting[keyPath: nameOf], let text = values[name], !text.isEmpty else { continue }
+            try setting.read(ConfigurationReader(name: name, value: setting.valueOfText(text)), name, &self)
+            named.append(name)
         }
-        if let path = value("SPOOL_DB") { spoolPath = path }
-        if let directory = value("SPOOL_SCHEMAS") { schemasDirectory = directory }
-        if let directory = value("SPOOL_VIEWS") { viewsDirectory = directory }
-        if let credentials = value("SPOOL_CREDENTIALS") {
-            uploader.credentials = try Self.credentialsChoice(credentials, resolve: { $0 }) { rule throws(SpoolError) in
-                throw SpoolError(.invalidConfiguration, "SPOOL_CREDENTIALS \(rule)")
-            }
-        }
-        let overrides = [("SPOOL_PROJECT", value("SPOOL_PROJECT")), ("SPOOL_DATASET", value("SPOOL_DATASET")), ("SPOOL_ENDPOINT", value("SPOOL_ENDPOINT"))]
-        let named = overrides.filter { $0.1 != nil }.map(\.0)
         guard !named.isEmpty else { return }
-        let project = overrides[0].1, dataset = overrides[1].1, endpoint = overrides[2].1
-        var destination = self.destination ?? Destination(project: project ?? "", dataset: dataset ?? "")
-        if let project { destination.project = project }
-        if let dataset { destination.dataset = dataset }
-        if let endpoint { destination.endpoint = endpoint }
-        self.destination = destination
-        try validate(source: "with \(named.joined(separator: ", ")) from the environment:")
+        try validate(source: "with \(named.joined(separator: ", ")) \(origin):")
     }
 
     /// The checks every value passes whatever its source (file, environment, Swift), with `source` leading the message.
@@ -220,23 +127,6 @@ public struct SpoolConfigurationFile: Sendable {
             try provisioning.validate()
         } catch {
             throw SpoolError(.invalidConfiguration, "\(source) \(error.message)")
-        }
-    }
-
-    /// `automatic`, `none`, or the path of a key file. A word that is neither (a typo of a keyword) is refused
-    /// through `refuse` rather than taken for a file name.
-    private static func credentialsChoice(
-        _ value: String, resolve: (String?) -> String?, refuse: (String) throws(SpoolError) -> Never
-    ) throws(SpoolError) -> UploaderConfiguration.CredentialsChoice {
-        switch value {
-        case "automatic": return .automatic
-        case "none": return .none
-        default:
-            guard value.contains("/") || value.hasSuffix(".json") else {
-                let hint = Suggestion.closest(to: value, among: ["automatic", "none"]).map { ": did you mean \"\($0)\"?" } ?? ""
-                try refuse("must be \"automatic\", \"none\", or the path of a key file (got \(JSONValue.string(value).serialized()))\(hint)")
-            }
-            return .file(resolve(value) ?? value)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SpoolSchema
 import SpoolStorage
 
@@ -6,11 +7,21 @@ import SpoolStorage
 /// "uploader.batchRows" must be a whole number from 1 to 50,000 (got 0)"). Unknown keys are refused with the closest
 /// known one, so that a misspelt key is not silently ignored.
 struct ConfigurationReader {
-    /// "in the configuration file PATH" or "in SPOOL_…": where the values came from.
+    /// Where the values come from: the file (keys are quoted with their section, relative paths resolved against the
+    /// file's folder), or a variable or option that sets one key (it names itself; paths are taken as given).
+    enum Origin {
+        case file(path: String)
+        case environment
+        case commandLine
+    }
+
+    /// "in the configuration file PATH", or empty for a variable or an option: where the values came from.
     let source: String
     /// The key path of this object ("uploader"); empty at the top level.
     let path: [String]
     let object: JSONObject
+    /// The folder relative paths are resolved against; nil: they are taken as given.
+    private let folder: URL?
 
     /// The top level of the file's text.
     init(text: [UInt8], file: String) throws(SpoolError) {
@@ -23,23 +34,36 @@ struct ConfigurationReader {
         guard case .object(let object) = value else {
             throw SpoolError(.invalidConfiguration, "the configuration file \(file) must hold a JSON object ({\"spool\": …, \"destination\": …})")
         }
-        self.init(source: "in the configuration file \(file)", path: [], object: object)
+        self.init(source: "in the configuration file \(file)", path: [], object: object, folder: URL(fileURLWithPath: file).deletingLastPathComponent())
     }
 
-    private init(source: String, path: [String], object: JSONObject) {
+    /// One value given outside the file, under its own name (`SPOOL_CREDENTIALS`, `--credentials`), which refusals
+    /// quote as it is: `SPOOL_CREDENTIALS must be …`.
+    init(name: String, value: JSONValue) {
+        self.init(source: "", path: [], object: JSONObject([(name, value)]), folder: nil)
+    }
+
+    private init(source: String, path: [String], object: JSONObject, folder: URL?) {
         self.source = source
         self.path = path
         self.object = object
+        self.folder = folder
     }
 
-    /// `"uploader.batchRows"` for `key` in this object.
+    /// `"uploader.batchRows"` for `key` in this object of the file; a variable's or an option's own name.
     func name(_ key: String) -> String {
-        "\"" + (path + [key]).joined(separator: ".") + "\""
+        folder == nil ? key : "\"" + (path + [key]).joined(separator: ".") + "\""
     }
 
     /// A refusal of `key` for breaking `rule`, which reads after the key's name ("must be true or false").
     func refusal(_ key: String, _ rule: String) -> SpoolError {
-        SpoolError(.invalidConfiguration, "\(source), \(name(key)) \(rule)")
+        SpoolError(.invalidConfiguration, source.isEmpty ? "\(name(key)) \(rule)" : "\(source), \(name(key)) \(rule)")
+    }
+
+    /// A path as the file means it: relative to the file's folder. Outside the file, as given.
+    func resolve(_ value: String) -> String {
+        guard let folder, !value.hasPrefix("/") else { return value }
+        return folder.appendingPathComponent(value).standardizedFileURL.path
     }
 
     /// Refuses a key that is not one of `known`, suggesting the closest known key (or where it belongs).
@@ -64,7 +88,7 @@ struct ConfigurationReader {
     func section(_ key: String) throws(SpoolError) -> ConfigurationReader? {
         guard let value = member(key) else { return nil }
         guard case .object(let inner) = value else { throw refusal(key, "must be an object") }
-        return ConfigurationReader(source: source, path: path + [key], object: inner)
+        return ConfigurationReader(source: source, path: path + [key], object: inner, folder: folder)
     }
 
     func string(_ key: String) throws(SpoolError) -> String? {
@@ -77,7 +101,7 @@ struct ConfigurationReader {
     /// A required string: the file lacks it when absent.
     func requiredString(_ key: String) throws(SpoolError) -> String {
         guard let text = try string(key) else {
-            throw SpoolError(.invalidConfiguration, "\(source), \(name(key)) is required")
+            throw refusal(key, "is required")
         }
         return text
     }

@@ -13,8 +13,8 @@ import Synchronization
 /// attempt bounded by `shutdownDrainTimeout`. Without ServiceLifecycle, run `run()` in a task and call
 /// `triggerGracefulShutdown()` (or cancel the task to stop at once).
 ///
-/// Blocking work — libcurl transfers and SQLite transactions — runs on a thread of the uploader's own, never on the
-/// cooperative pool. Only one uploader drains a spool file at a time (a lease in the file), so several processes
+/// In `run()`, blocking work — libcurl transfers and SQLite transactions — runs on a thread of the uploader's own, never
+/// on the cooperative pool (`drain` works on its caller's thread). Only one uploader drains a spool file at a time (a lease in the file), so several processes
 /// may append to one file. Failures never escape to the host: they are retried, logged and shown in status.
 public final class SpoolUploader: Service, Sendable {
     public let spool: Spool
@@ -36,8 +36,8 @@ public final class SpoolUploader: Service, Sendable {
         var leaseReleased = false
     }
 
-    /// - Throws: `SpoolError.invalidConfiguration` for an invalid destination or an unusable credentials file —
-    ///   at start-up, where a typo is easy to see.
+    /// - Throws: `SpoolError.invalidConfiguration` for an invalid destination, `SpoolError.credentials` (with the
+    ///   `CredentialsError` as `underlying`) for an unusable credentials file — at start-up, where a typo is easy to see.
     public init(spool: Spool, destination: Destination, configuration: UploaderConfiguration = UploaderConfiguration()) throws(SpoolError) {
         try destination.validate()
         try configuration.validate()
@@ -45,10 +45,10 @@ public final class SpoolUploader: Service, Sendable {
         self.destination = destination
         self.configuration = configuration
         self.logger = configuration.logger ?? spool.configuration.logger ?? Logger(label: "spool", factory: { _ in SwiftLogNoOpLogHandler() })
-        do {
+        do throws(CredentialsError) {
             credentials = try configuration.credentials.makeProvider(endpoint: destination.endpoint)
         } catch {
-            throw SpoolError(.invalidConfiguration, "BigQuery credentials: \(error)")
+            throw SpoolError(error)
         }
     }
 

@@ -1,5 +1,6 @@
 import BigQueryREST
 import Logging
+import SpoolSchema
 import SpoolStorage
 
 /// How the uploader batches, retries and behaves. Every field has a default that suits BigQuery.
@@ -62,33 +63,42 @@ public struct UploaderConfiguration: Sendable {
         public static let maxRowAgeSeconds: ClosedRange<Double> = 1...3_153_600_000
         /// `leaseSeconds`: a second to a day.
         public static let leaseSeconds: ClosedRange<Double> = 1...86_400
+        /// `quotaBackoffSeconds`, `pauseRecheckSeconds`, `pollIntervalSeconds`, `gaugeIntervalSeconds`: a millisecond
+        /// to a day.
+        public static let intervalSeconds: ClosedRange<Double> = 0.001...86_400
+        /// `shutdownDrainTimeoutSeconds`: none (stop at once) to a day.
+        public static let shutdownDrainSeconds: ClosedRange<Double> = 0...86_400
+        /// `poisonStrikes`.
+        public static let poisonStrikes: ClosedRange<Int> = 1...1_000
     }
 
     /// Refuses values the uploader cannot work with (a zero batch, a zero timeout or lease, a backoff floor above its
     /// ceiling), naming the configuration file's key beside the property.
     public func validate() throws(SpoolError) {
         func refuse(_ message: String) -> SpoolError { SpoolError(.invalidConfiguration, message) }
+        /// `batchRows (uploader.batchRows)`: the property and the key that sets it (`ConfigurationSchema`).
+        func name(_ property: String) -> String {
+            ConfigurationSchema.key(of: "UploaderConfiguration.\(property)").map { "\(property) (\($0))" } ?? property
+        }
         guard Limits.batchRows.contains(batchRows) else {
-            throw refuse("batchRows (uploader.batchRows) must be 1 to 50,000 (got \(batchRows))")
+            throw refuse("\(name("batchRows")) must be 1 to 50,000 (got \(batchRows))")
         }
         guard Limits.batchBytes.contains(batchBytes) else {
-            throw refuse("batchBytes (uploader.batchBytes) must be 1 to 10,000,000 (got \(batchBytes))")
+            throw refuse("\(name("batchBytes")) must be 1 to 10,000,000 (got \(batchBytes))")
         }
         let positive: [(String, Duration?)] = [
-            ("connectTimeout (uploader.connectTimeoutSeconds)", connectTimeout), ("requestTimeout (uploader.requestTimeoutSeconds)", requestTimeout),
-            ("initialBackoff (uploader.initialBackoffSeconds)", initialBackoff), ("maxBackoff (uploader.maxBackoffSeconds)", maxBackoff),
-            ("maxRowAge (uploader.maxRowAgeSeconds)", maxRowAge), ("leaseDuration (uploader.leaseSeconds)", leaseDuration),
-            ("quotaBackoff", quotaBackoff), ("pauseRecheckInterval", pauseRecheckInterval), ("pollInterval", pollInterval),
-            ("gaugeInterval", gaugeInterval),
+            ("connectTimeout", connectTimeout), ("requestTimeout", requestTimeout), ("initialBackoff", initialBackoff),
+            ("maxBackoff", maxBackoff), ("maxRowAge", maxRowAge), ("leaseDuration", leaseDuration), ("quotaBackoff", quotaBackoff),
+            ("pauseRecheckInterval", pauseRecheckInterval), ("pollInterval", pollInterval), ("gaugeInterval", gaugeInterval),
         ]
-        for case let (name, duration?) in positive where duration <= .zero {
-            throw refuse("\(name) must be positive (got \(duration))")
+        for case let (property, duration?) in positive where duration <= .zero {
+            throw refuse("\(name(property)) must be positive (got \(duration))")
         }
         guard initialBackoff <= maxBackoff else {
-            throw refuse("initialBackoff (uploader.initialBackoffSeconds) must not exceed maxBackoff (uploader.maxBackoffSeconds): got \(initialBackoff) and \(maxBackoff)")
+            throw refuse("\(name("initialBackoff")) must not exceed \(name("maxBackoff")): got \(initialBackoff) and \(maxBackoff)")
         }
         guard shutdownDrainTimeout >= .zero, poisonStrikes >= 1 else {
-            throw refuse("shutdownDrainTimeout must not be negative and poisonStrikes must be at least 1 (got \(shutdownDrainTimeout), \(poisonStrikes))")
+            throw refuse("\(name("shutdownDrainTimeout")) must not be negative and \(name("poisonStrikes")) must be at least 1 (got \(shutdownDrainTimeout), \(poisonStrikes))")
         }
     }
 
@@ -102,5 +112,37 @@ public struct UploaderConfiguration: Sendable {
         case file(String)
         /// A provider of your own.
         case provider(any AccessTokenProvider)
+
+        /// Why a word is not a credentials choice: `rule` reads after the setting's name.
+        public struct Refusal: Error, Sendable {
+            public let rule: String
+        }
+
+        /// The one reading of the words `uploader.credentials`, `SPOOL_CREDENTIALS` and `spoolctl --credentials`
+        /// take: `automatic`, `none`, or the path of a key file. A word that is neither (a typo of a keyword) is
+        /// refused rather than taken for a file name. The path is returned as written; the configuration file
+        /// resolves it against its folder.
+        public static func parse(_ text: String) -> Result<CredentialsChoice, Refusal> {
+            switch text {
+            case "automatic": return .success(.automatic)
+            case "none": return .success(.none)
+            default:
+                guard text.contains("/") || text.hasSuffix(".json") else {
+                    let hint = Suggestion.closest(to: text, among: ["automatic", "none"]).map { ": did you mean \"\($0)\"?" } ?? ""
+                    return .failure(Refusal(rule: "must be \"automatic\", \"none\", or the path of a key file (got \(JSONValue.string(text).serialized()))\(hint)"))
+                }
+                return .success(.file(text))
+            }
+        }
+
+        /// The word the configuration file would hold for this choice; nil for a provider of your own.
+        var configurationText: String? {
+            switch self {
+            case .automatic: "automatic"
+            case .none: "none"
+            case .file(let path): path
+            case .provider: nil
+            }
+        }
     }
 }

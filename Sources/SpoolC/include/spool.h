@@ -48,6 +48,7 @@ typedef enum spool_code {
     SPOOL_ERR_STORAGE = 20,             /* any other SQLite failure */
     SPOOL_ERR_NOT_A_SPOOL = 21,         /* a file that exists but is not a spool (opened without creating) */
     SPOOL_ERR_ALREADY_RUNNING = 22,     /* the uploader is already running */
+    SPOOL_ERR_CREDENTIALS = 23,         /* BigQuery credentials cannot be used (key file, token endpoint) */
     /* The call itself. */
     SPOOL_ERR_INVALID_ARGUMENT = 100,   /* a NULL pointer where a value is needed */
     SPOOL_ERR_BUFFER_TOO_SMALL = 101,   /* the insert id did not fit: the row WAS committed */

@@ -7,7 +7,7 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
         private enum Kind: String, Sendable {
             case invalidJSON, notAnObject, invalidTableName, rowTooLarge, invalidInsertId, schemaViolation, unknownTable
             case spoolFull, diskFull, notADatabase, notASpool, corrupt, newerVersion, olderVersion, cannotOpen, readOnly, busy
-            case closed, io, invalidConfiguration, alreadyRunning, storage
+            case closed, io, invalidConfiguration, alreadyRunning, storage, credentials
         }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
@@ -57,6 +57,10 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
         public static let alreadyRunning = Code(.alreadyRunning)
         /// Any other SQLite failure; the message carries SQLite's extended result code and words.
         public static let storage = Code(.storage)
+        /// BigQuery credentials cannot be used: the key file is missing, unreadable, not JSON, of an unsupported
+        /// type, lacks a field or holds a bad private key, or the token endpoint refused. `underlying` holds the
+        /// typed reason (BigQueryREST's `CredentialsError`, whose `kind` tells these apart).
+        public static let credentials = Code(.credentials)
 
         public var description: String { kind.rawValue }
     }
@@ -72,13 +76,19 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
     /// For `.schemaViolation`: the message BigQuery would give. It may quote the offending value, so it is kept out
     /// of `message` and `description`; show it only where row data may be shown.
     public let detail: String?
+    /// The typed error this one stands for, from a layer below (`CredentialsError` for `.credentials`).
+    public let underlying: (any Error & Sendable)?
 
-    package init(_ code: Code, _ message: String, sqliteCode: Int32? = nil, location: String? = nil, detail: String? = nil) {
+    package init(
+        _ code: Code, _ message: String, sqliteCode: Int32? = nil, location: String? = nil, detail: String? = nil,
+        underlying: (any Error & Sendable)? = nil
+    ) {
         self.code = code
         self.message = message
         self.sqliteCode = sqliteCode
         self.location = location
         self.detail = detail
+        self.underlying = underlying
     }
 
     public var description: String { "SpoolError.\(code): \(message)" }
