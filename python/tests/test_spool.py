@@ -119,7 +119,7 @@ def test_files_spool_must_not_touch_raise_typed_errors(tmp_path):
         spool.Spool(bad)
 
 
-def test_the_uploaders_failures_raise_their_own_typed_errors(tmp_path):
+def test_an_unusable_credentials_file_raises_credentials_not_invalid_configuration(tmp_path):
     missing = str(tmp_path / "no-such-key.json")
     config = write_config(str(tmp_path), "key.json", {"spool": {"path": "uploader.db"},
                                                       "destination": {"project": "p", "dataset": "d"},
@@ -128,14 +128,6 @@ def test_the_uploaders_failures_raise_their_own_typed_errors(tmp_path):
         with pytest.raises(spool.Credentials) as raised:
             events.start_uploader()
         assert raised.value.code == 23 and raised.value.name == "credentials" and missing in raised.value.message
-    config = write_config(str(tmp_path), "none.json", {"spool": {"path": "uploader.db"},
-                                                       "destination": {"project": "p", "dataset": "d",
-                                                                       "endpoint": "http://127.0.0.1:9"},
-                                                       "uploader": {"credentials": "none"}})
-    with spool.Spool(config) as events:
-        events.start_uploader()
-        with pytest.raises(spool.AlreadyRunning):
-            events.start_uploader()
 
 
 def test_appends_from_eight_threads_at_once_all_commit(tmp_path):

@@ -129,7 +129,7 @@ def test_the_in_process_uploader_delivers_and_stops_on_request(tmp_path, emulato
     database = os.path.join(folder, "spool.db")
     with spool.Spool(config) as events:
         events.start_uploader()
-        with pytest.raises(spool.InvalidConfiguration):
+        with pytest.raises(spool.AlreadyRunning):
             events.start_uploader()  # one uploader per spool
         for n in range(20):
             events.append("kill_events", {"event_id": f"in-{n}", "n": n})
