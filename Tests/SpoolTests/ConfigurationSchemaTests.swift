@@ -61,6 +61,13 @@ struct ConfigurationSchemaTests {
         #expect(table.contains("| `uploader.batchRows` |  |  | whole number, 1 to 50,000 | 500 |"))
         #expect(table.contains("| `uploader.pollIntervalSeconds` |  |  | seconds, 0.001 to 86,400 | 0.5 |"))
         #expect(table.contains("| `spool.path` | `SPOOL_DB` | `--db` | path | null (none) |"))
+        // The Swift-only settings are named beside the table.
+        let swiftOnly = try #require(text.range(of: "Swift-only (no key, by design)")).upperBound
+        let paragraph = text[swiftOnly...].prefix { $0 != "#" }
+        for property in ConfigurationSchema.codeOnly.keys {
+            let name = property.split(separator: ".").last.map(String.init) ?? property
+            #expect(paragraph.contains("`\(name)`"), "README's Swift-only paragraph does not name \(property)")
+        }
     }
 
     @Test("the settings that had no key read from the file: poll interval, poison strikes, quota backoff and the rest")

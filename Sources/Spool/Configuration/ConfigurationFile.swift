@@ -41,10 +41,11 @@ public struct SpoolConfigurationFile: Sendable {
         self.schemasDirectory = schemasDirectory
     }
 
-    /// Reads `path` (when given and present), applies the environment, and loads the schema folder.
+    /// Reads `path` (when given), applies the environment's `SPOOL_*` variables, then `options`, and loads the schema
+    /// and view folders.
     ///
-    /// - Throws: `SpoolError.invalidConfiguration` naming the file and the offending key.
-    /// - Parameter options: `spoolctl`'s options by name (`["--db": …]`), applied over the environment.
+    /// - Parameter options: `spoolctl`'s options by name (`["--db": …]`): `ConfigurationSchema`'s option column.
+    /// - Throws: `SpoolError.invalidConfiguration` naming the file and the offending key, variable or option.
     public static func load(
         path: String?, environment: [String: String] = ProcessInfo.processInfo.environment, options: [String: String] = [:],
         logger: Logger? = nil
