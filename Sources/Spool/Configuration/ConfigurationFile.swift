@@ -13,7 +13,8 @@ import SpoolStorage
 ///              "maxPendingBytes": 1000000000, "capPolicy": "reject", "strictSchemas": false },
 ///   "destination": { "project": "leafloafai", "dataset": "leafloaf_analytics",
 ///                    "tables": { "search": "leafloaf_analytics.user_search_events" },
-///                    "endpoint": "https://bigquery.googleapis.com", "ignoreUnknownValues": false },
+///                    "endpoint": "https://bigquery.googleapis.com", "ignoreUnknownValues": false,
+///                    "api": "insertAll", "writeEndpoint": "https://bigquerystorage.googleapis.com" },
 ///   "uploader": { "batchRows": 500, "batchBytes": 5000000, "connectTimeoutSeconds": 10,
 ///                 "requestTimeoutSeconds": 60, "initialBackoffSeconds": 1, "maxBackoffSeconds": 32,
 ///                 "maxRowAgeSeconds": null, "credentials": "automatic" },
@@ -24,7 +25,7 @@ import SpoolStorage
 /// ```
 ///
 /// Environment overrides (they win over the file): `SPOOL_DB`, `SPOOL_PROJECT`, `SPOOL_DATASET`, `SPOOL_ENDPOINT`,
-/// `SPOOL_CREDENTIALS` (`automatic`, `none` or a key file path), `SPOOL_SCHEMAS`, `SPOOL_VIEWS`.
+/// `SPOOL_API` (`insertAll` or `storageWrite`), `SPOOL_WRITE_ENDPOINT`, `SPOOL_CREDENTIALS` (`automatic`, `none` or a key file path), `SPOOL_SCHEMAS`, `SPOOL_VIEWS`.
 /// The file itself: `--config`, else `SPOOL_CONFIG`, else `/etc/spool/spool.json`.
 public struct SpoolConfigurationFile: Sendable {
     public static let defaultPath = "/etc/spool/spool.json"
@@ -94,7 +95,7 @@ public struct SpoolConfigurationFile: Sendable {
     static let knownKeys: [String: [String]] = [
         "": ["spool", "destination", "uploader", "schemas", "provisioning"],
         "spool": ["path", "durability", "maxPendingRows", "maxPendingBytes", "capPolicy", "maxDatabaseBytes", "maxRowBytes", "strictSchemas", "fullDurabilityTables"],
-        "destination": ["project", "dataset", "tables", "endpoint", "ignoreUnknownValues"],
+        "destination": ["project", "dataset", "tables", "endpoint", "ignoreUnknownValues", "api", "writeEndpoint"],
         "uploader": ["batchRows", "batchBytes", "connectTimeoutSeconds", "requestTimeoutSeconds", "initialBackoffSeconds", "maxBackoffSeconds", "maxRowAgeSeconds", "leaseSeconds", "credentials"],
         "schemas": ["directory", "views"],
         "provisioning": ["location", "partitionField", "partitionExpirationDays", "clustering"],
@@ -152,6 +153,8 @@ public struct SpoolConfigurationFile: Sendable {
             if let tables = try destination.stringMap("tables") { value.tables = tables }
             if let endpoint = try destination.string("endpoint") { value.endpoint = endpoint }
             if let ignore = try destination.bool("ignoreUnknownValues") { value.ignoreUnknownValues = ignore }
+            if let api = try destination.choice("api", DeliveryAPI.self) { value.api = api }
+            if let endpoint = try destination.string("writeEndpoint") { value.writeEndpoint = endpoint }
             file.destination = value
         }
         if let uploader = try section("uploader") {
@@ -199,14 +202,26 @@ public struct SpoolConfigurationFile: Sendable {
                 throw SpoolError(.invalidConfiguration, "SPOOL_CREDENTIALS \(rule)")
             }
         }
-        let overrides = [("SPOOL_PROJECT", value("SPOOL_PROJECT")), ("SPOOL_DATASET", value("SPOOL_DATASET")), ("SPOOL_ENDPOINT", value("SPOOL_ENDPOINT"))]
+        let overrides = [
+            ("SPOOL_PROJECT", value("SPOOL_PROJECT")), ("SPOOL_DATASET", value("SPOOL_DATASET")), ("SPOOL_ENDPOINT", value("SPOOL_ENDPOINT")),
+            ("SPOOL_API", value("SPOOL_API")), ("SPOOL_WRITE_ENDPOINT", value("SPOOL_WRITE_ENDPOINT")),
+        ]
         let named = overrides.filter { $0.1 != nil }.map(\.0)
         guard !named.isEmpty else { return }
-        let project = overrides[0].1, dataset = overrides[1].1, endpoint = overrides[2].1
+        let project = overrides[0].1, dataset = overrides[1].1, endpoint = overrides[2].1, api = overrides[3].1, writeEndpoint = overrides[4].1
         var destination = self.destination ?? Destination(project: project ?? "", dataset: dataset ?? "")
         if let project { destination.project = project }
         if let dataset { destination.dataset = dataset }
         if let endpoint { destination.endpoint = endpoint }
+        if let api {
+            guard let choice = DeliveryAPI(rawValue: api) else {
+                let allowed = DeliveryAPI.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                let hint = Suggestion.closest(to: api, among: DeliveryAPI.allCases.map(\.rawValue)).map { ": did you mean \"\($0)\"?" } ?? ""
+                throw SpoolError(.invalidConfiguration, "SPOOL_API must be one of \(allowed) (got \(JSONValue.string(api).serialized()))\(hint)")
+            }
+            destination.api = choice
+        }
+        if let writeEndpoint { destination.writeEndpoint = writeEndpoint }
         self.destination = destination
         try validate(source: "with \(named.joined(separator: ", ")) from the environment:")
     }
