@@ -276,6 +276,39 @@ struct StorageWriteTests {
         expectExactlyOnce(Array(0..<5))
     }
 
+    @Test("a refused writer schema: the table's schema is fetched once and rows are written with it; refused again, the table pauses")
+    func refusedWriterSchemaIsFetchedOnce() throws {
+        let stub = try BigQueryStub()
+        defer { stub.stop() }
+        let remoteFields = ["event_id", "user_id", "query", "response_time_ms", "timestamp"]
+        let fieldsJSON = remoteFields.map { name in
+            #"{"name": "\#(name)", "type": "\#(name == "response_time_ms" ? "INTEGER" : name == "timestamp" ? "TIMESTAMP" : "STRING")", "mode": "NULLABLE"}"#
+        }.joined(separator: ", ")
+        stub.createTable(dataset: "analytics", table: table, schemaFields: "[\(fieldsJSON)]")
+        service.setTableFields(dataset: "analytics", table: table, Set(remoteFields))
+        var destination = self.destination
+        destination.endpoint = stub.endpoint
+        let spool = try openSpool()
+        defer { spool.close() }
+        try append(spool, 0..<5)
+        let outcome = try uploader(spool, destination: destination).drain(timeout: .seconds(20))
+        #expect(outcome.remainingRows == 0)
+        let calls = service.calls
+        #expect(calls.count == 2)
+        #expect(calls.first?.schemaFields.count == SeedSchemas.searchWithRecords.fields.count, "the schema file first")
+        #expect(calls.last?.schemaFields == remoteFields, "then BigQuery's own")
+        #expect(try spool.status().tables.first?.schemaNote?.contains("differs") == true, "drift was checked")
+        expectExactlyOnce(Array(0..<5))
+
+        service.setTableFields(dataset: "analytics", table: table, ["event_id"])
+        try append(spool, 5..<7)
+        let refused = try uploader(spool, destination: destination).drain(timeout: .seconds(2))
+        #expect(refused.remainingRows == 2)
+        let status = try #require(try spool.status().tables.first)
+        #expect(status.pauseReason == "invalidSchema")
+        #expect(service.calls.count == 4, "the remote schema fetched once more, then the table paused")
+    }
+
     @Test("storageWrite without a Storage Write client is refused at start with a typed error, not a crash")
     func storageWriteWithoutAClientIsRefused() throws {
         let spool = try openSpool()
