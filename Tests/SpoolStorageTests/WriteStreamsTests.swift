@@ -33,14 +33,20 @@ struct WriteStreamsTests {
         #expect(try outbox.status().tables.map(\.pendingRows) == [2, 1])
     }
 
-    @Test("rows holding offsets are claimed first, alone and in offset order; never before the first is due")
-    func heldRowsAreClaimedFirst() throws {
-        let directory = try TestDirectory()
+    /// A spool of six rows of table `t` (`i0`…`i5`) and a current stream for it.
+    private func sixRowsAndAStream(_ directory: TestDirectory) throws -> (Outbox, Int64) {
         let outbox = try openOutbox(directory.path("spool.db"))
-        defer { outbox.close() }
         let now = nowMillis()
         for index in 0..<6 { _ = try outbox.append(table: "t", insertId: "i\(index)", payload: payload(index), now: now) }
         #expect(try outbox.openWriteStream(table: "t", stream: stream, now: now))
+        return (outbox, now)
+    }
+
+    @Test("rows holding offsets are claimed first, alone and in offset order; never before the first is due")
+    func heldRowsAreClaimedFirst() throws {
+        let directory = try TestDirectory()
+        let (outbox, now) = try sixRowsAndAStream(directory)
+        defer { outbox.close() }
         #expect(try outbox.openWriteStream(table: "t", stream: "another", now: now) == false, "one current stream per table")
         let first = try outbox.claim(table: "t", now: now, maxRows: 3, maxBytes: 1 << 20, offsetsFirst: true)
         #expect(try outbox.giveOffsets(table: "t", stream: stream, ids: first.map(\.id), now: now) == 0)
@@ -63,11 +69,8 @@ struct WriteStreamsTests {
     @Test("offsets taken back are given again from there; a retired stream's row count settles which rows it holds")
     func releaseAndClose() throws {
         let directory = try TestDirectory()
-        let outbox = try openOutbox(directory.path("spool.db"))
+        let (outbox, now) = try sixRowsAndAStream(directory)
         defer { outbox.close() }
-        let now = nowMillis()
-        for index in 0..<6 { _ = try outbox.append(table: "t", insertId: "i\(index)", payload: payload(index), now: now) }
-        #expect(try outbox.openWriteStream(table: "t", stream: stream, now: now))
         let rows = try outbox.claim(table: "t", now: now, maxRows: 6, maxBytes: 1 << 20, offsetsFirst: true)
         #expect(try outbox.giveOffsets(table: "t", stream: stream, ids: rows.map(\.id), now: now) == 0)
 

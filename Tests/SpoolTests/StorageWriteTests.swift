@@ -117,6 +117,32 @@ struct StorageWriteTests {
         #expect(try spool.writeStreams().first?.nextOffset == 15)
     }
 
+    @Test("a crash after the rows were appended, before the answer was recorded: the next process's uploader finds them delivered")
+    func crashBeforeTheAnswerIsRecorded() throws {
+        do {
+            // What a process killed mid-request leaves: offsets recorded, the rows appended, no verdict applied.
+            let spool = try openSpool()
+            try append(spool, 0..<10)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let stream = try service.createStream(project: "test-project", dataset: "analytics", table: table)
+            #expect(try spool.outbox.openWriteStream(table: table, stream: stream, now: now))
+            let rows = try spool.outbox.claim(table: table, now: now, maxRows: 10, maxBytes: 1 << 20, offsetsFirst: true)
+            #expect(try spool.outbox.giveOffsets(table: table, stream: stream, ids: rows.map(\.id), now: now) == 0)
+            _ = try service.append(stream: stream, schema: SeedSchemas.searchWithRecords, requests: [AppendRequest(offset: 0, rows: rows.map(\.payload))])
+            spool.close()
+        }
+        let spool = try openSpool()
+        defer { spool.close() }
+        try append(spool, 10..<12)
+        let outcome = try uploader(spool).drain(timeout: .seconds(20))
+        #expect(outcome.remainingRows == 0)
+        #expect(outcome.report.delivered == 12)
+        let calls = service.calls
+        #expect(calls.count == 3)
+        #expect(calls.count == 3 && calls[1].requests == calls[0].requests, "sent again as they were: ALREADY_EXISTS")
+        expectExactlyOnce(Array(0..<12))
+    }
+
     @Test("a lease takeover: the next uploader sends the dead holder's rows at the offsets it gave them")
     func leaseTakeoverResendsAtTheSameOffsets() throws {
         let spool = try openSpool()

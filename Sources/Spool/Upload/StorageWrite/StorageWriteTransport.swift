@@ -79,7 +79,7 @@ final class StorageWriteTransport: DeliveryTransport {
         if rows.first?.streamOffset != nil {
             guard let current else {
                 // Cannot happen (a row holds an offset only while its table has a stream): start over with new ones.
-                _ = try? outbox.closeWriteStream(table: table, stream: "", writtenRows: nil)
+                try storage { () throws(SpoolError) in try outbox.releaseOffsets(table: table, stream: "", from: Int64.min) }
                 throw TransportFailure(action: .retry, message: "rows hold offsets of no recorded stream", description: "Storage Write: rows hold offsets of no recorded stream")
             }
             return (current.stream, rows.map { $0.streamOffset ?? -1 })
