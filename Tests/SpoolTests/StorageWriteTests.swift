@@ -335,6 +335,56 @@ struct StorageWriteTests {
         #expect(service.calls.count == 4, "the remote schema fetched once more, then the table paused")
     }
 
+    @Test("rows holding offsets evicted by the cap before their retry: the gap ends the stream, whose row count settles the rest")
+    func evictedHeldRowsAreSettledByTheRowCount() throws {
+        var configuration = Spool.Configuration()
+        configuration.schemas = [table: SeedSchemas.searchWithRecords]
+        configuration.maxPendingRows = 10
+        configuration.capPolicy = .dropOldest
+        let spool = try Spool(path: directory.file("spool.db").path, configuration: configuration)
+        defer { spool.close() }
+        try append(spool, 0..<10)
+        // Not applied: BigQuery has nothing of them.
+        service.inject(.fail(WriteStreamError(kind: .transient, status: "UNAVAILABLE", message: "connection refused")))
+        let first = try uploader(spool) { $0.initialBackoff = .seconds(30); $0.maxBackoff = .seconds(30) }.drain(timeout: .milliseconds(500))
+        #expect(first.remainingRows == 10)
+        try append(spool, 10..<12)
+        #expect(try spool.writeStreams().first?.heldRows == 8, "e0 and e1 evicted")
+        let outcome = try uploader(spool) { $0.now = Self.aMinuteLater }.drain(timeout: .seconds(20))
+        #expect(outcome.remainingRows == 0)
+        #expect(service.createdStreams == 2)
+        #expect(service.calls[1].requests.map(\.offset) == [2], "sent again at the offsets they hold")
+        expectExactlyOnce(Array(2..<12))
+    }
+
+    @Test("RESOURCE_EXHAUSTED backs the table off for at least the quota backoff, rows and offsets kept")
+    func quotaBacksOffLong() throws {
+        let spool = try openSpool()
+        defer { spool.close() }
+        try append(spool, 0..<3)
+        service.inject(.fail(WriteStreamError(kind: .quota, status: "RESOURCE_EXHAUSTED", message: "Exceeds quota")))
+        let outcome = try uploader(spool).drain(timeout: .seconds(1))
+        #expect(outcome.remainingRows == 3)
+        let status = try #require(try spool.status().tables.first)
+        #expect(status.isPaused == false)
+        #expect((status.backoffUntil ?? 0) >= Int64(Date().timeIntervalSince1970 * 1000) + 590_000)
+        #expect(try spool.writeStreams().first?.heldRows == 3)
+    }
+
+    @Test("a row the client cannot encode is dead-lettered with its message; the rest land once at new offsets")
+    func unencodableRowIsDeadLettered() throws {
+        let spool = try openSpool()
+        defer { spool.close() }
+        try append(spool, 0..<5)
+        service.inject(.fail(WriteStreamError(kind: .invalidRow(index: 2), message: "field timestamp: cannot encode")))
+        let outcome = try uploader(spool).drain(timeout: .seconds(20))
+        #expect(outcome.remainingRows == 0)
+        #expect(try spool.deadLetters().map(\.message) == ["field timestamp: cannot encode"])
+        #expect(try spool.deadLetters().first?.payload.contains("\"e2\"") == true)
+        #expect(service.calls.last?.requests.map(\.offset) == [0])
+        expectExactlyOnce([0, 1, 3, 4])
+    }
+
     @Test("storageWrite without a Storage Write client is refused at start with a typed error, not a crash")
     func storageWriteWithoutAClientIsRefused() throws {
         let spool = try openSpool()
