@@ -42,7 +42,8 @@ public final class SpoolUploader: Service, Sendable {
     }
 
     /// - Throws: `SpoolError.invalidConfiguration` for an invalid destination or an unusable credentials file —
-    ///   at start-up, where a typo is easy to see.
+    ///   at start-up, where a typo is easy to see — and for `destination.api` `.storageWrite` while this build has no
+    ///   Storage Write client.
     public convenience init(spool: Spool, destination: Destination, configuration: UploaderConfiguration = UploaderConfiguration()) throws(SpoolError) {
         try self.init(spool: spool, destination: destination, configuration: configuration, writeStreamService: nil)
     }
