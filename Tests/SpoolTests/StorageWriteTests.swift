@@ -60,17 +60,22 @@ struct StorageWriteTests {
         let spool = try openSpool()
         defer { spool.close() }
         try append(spool, 0..<25)
-        let outcome = try uploader(spool).drain(timeout: .seconds(20))
+        let recorded = LockedValue<[WriteStreamState]>([])
+        let outcome = try uploader(spool).drain(timeout: .seconds(20), progress: { _, _ in
+            recorded.update { $0 = (try? spool.writeStreams()) ?? [] }
+        })
         #expect(outcome.remainingRows == 0)
         #expect(outcome.report.delivered == 25)
         expectExactlyOnce(Array(0..<25))
         #expect(service.calls.map { $0.requests.map(\.offset) } == [[0], [10], [20]], "one request per batch: no bisection, no split")
         #expect(service.createdStreams == 1)
-        let streams = try spool.writeStreams()
+        let streams = recorded.value
         #expect(streams.map(\.table) == [table])
         #expect(streams.first?.stream == service.calls.first?.stream)
         #expect(streams.first?.nextOffset == 25)
         #expect(streams.first?.heldRows == 0)
+        #expect(service.finalizedStreams == streams.map(\.stream), "finalized when the uploader stops, nothing waiting on it")
+        #expect(try spool.writeStreams().isEmpty)
     }
 
     @Test("a lost answer (the batch applied, the connection cut): the same rows go again at the same offsets and land once")
@@ -113,8 +118,8 @@ struct StorageWriteTests {
         #expect(calls.count == 3)
         #expect(calls.count == 3 && calls[1].requests == calls[0].requests, "the same rows at the same offsets")
         #expect(calls.last?.requests.map(\.offset) == [10])
+        #expect(Set(calls.map(\.stream)).count == 1)
         expectExactlyOnce(Array(0..<15))
-        #expect(try spool.writeStreams().first?.nextOffset == 15)
     }
 
     @Test("a crash after the rows were appended, before the answer was recorded: the next process's uploader finds them delivered")
@@ -175,9 +180,9 @@ struct StorageWriteTests {
         #expect(outcome.remainingRows == 0)
         #expect(outcome.report.delivered == 15)
         #expect(service.createdStreams == 2)
-        #expect(service.finalizedStreams == [first])
-        let streams = try spool.writeStreams()
-        #expect(streams.count == 1 && streams[0].stream != first && streams[0].nextOffset == 5)
+        #expect(service.finalizedStreams.first == first)
+        #expect(service.calls.last?.stream != first)
+        #expect(service.calls.last?.requests.map(\.offset) == [0], "the new rows start the new stream")
         expectExactlyOnce(Array(0..<15))
     }
 
@@ -185,17 +190,18 @@ struct StorageWriteTests {
     func forgottenStreamIsReplaced() throws {
         let spool = try openSpool()
         defer { spool.close() }
-        try append(spool, 0..<10)
-        #expect(try uploader(spool).drain(timeout: .seconds(20)).remainingRows == 0)
-        let first = try #require(try spool.writeStreams().first?.stream)
-        service.forget(first)
-        try append(spool, 10..<20)
-        let outcome = try uploader(spool).drain(timeout: .seconds(20))
+        try append(spool, 0..<20)
+        let service = self.service
+        // Forgotten between the first batch and the second.
+        let outcome = try uploader(spool).drain(timeout: .seconds(20), progress: { _, _ in
+            if let first = service.calls.first?.stream, service.calls.count == 1 { service.forget(first) }
+        })
         #expect(outcome.remainingRows == 0)
         #expect(service.createdStreams == 2)
-        let second = try #require(try spool.writeStreams().first)
-        #expect(second.stream != first)
-        #expect(second.nextOffset == 10)
+        let calls = service.calls
+        #expect(calls.count == 3)
+        #expect(calls.count == 3 && calls[1].stream == calls[0].stream && calls[1].requests.map(\.offset) == [10])
+        #expect(calls.count == 3 && calls[2].stream != calls[0].stream && calls[2].requests.map(\.offset) == [0])
         expectExactlyOnce(Array(0..<20))
     }
 
@@ -238,7 +244,7 @@ struct StorageWriteTests {
         expectExactlyOnce(Array(0..<10))
     }
 
-    @Test("rotation: a stream at its row limit is finalized and the next batch opens a new one; an idle stream is finalized")
+    @Test("rotation: a stream at its row limit is finalized and the next batch opens a new one; an idle stream is finalized between passes")
     func streamsRotateAndIdleStreamsAreFinalized() throws {
         let spool = try openSpool()
         defer { spool.close() }
@@ -258,17 +264,17 @@ struct StorageWriteTests {
         #expect(try spool.writeStreams().isEmpty)
         expectExactlyOnce(Array(0..<30))
 
+
+        // Idle: a stream that gave no row an offset for 30 minutes is finalized between passes.
         try append(spool, 30..<33)
-        settings.maxStreamRows = 1000
-        settings.idleAfter = .seconds(1800)
+        let logs = LogCapture()
         let clock = ManualClock(start: Int64(Date().timeIntervalSince1970 * 1000))
-        #expect(try uploader(spool, settings: settings) { $0.now = clock.read }.drain(timeout: .seconds(20)).remainingRows == 0)
+        let running = try uploader(spool) { $0.now = clock.read; $0.logger = logs.logger() }
+        #expect(try running.drain(timeout: .seconds(20), progress: { _, _ in clock.advance(by: 1_800_000) }).remainingRows == 0)
         #expect(service.createdStreams == 4)
-        #expect(service.openStreams.count == 1, "used a moment ago: kept open")
-        clock.advance(by: 1_800_000)
-        _ = try uploader(spool, settings: settings) { $0.now = clock.read }.drain(timeout: .seconds(5))
-        #expect(service.openStreams.isEmpty, "idle for 30 minutes: finalized")
-        #expect(try spool.writeStreams().isEmpty)
+        #expect(service.openStreams.isEmpty)
+        let finalized = logs.records.filter { $0.message == "write stream finalized" }.compactMap { $0.metadata["spool.reason"] }
+        #expect(finalized.count == 1 && finalized[0].hasPrefix("idle since"), "\(finalized)")
         expectExactlyOnce(Array(0..<33))
     }
 

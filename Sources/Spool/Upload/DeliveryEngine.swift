@@ -237,9 +237,9 @@ final class DeliveryEngine {
         return outcome
     }
 
-    /// The uploader stops: the transport closes its connections.
+    /// The uploader stops: the transport closes its connections and finalizes what is done.
     func finish() {
-        transport.finish()
+        transport.finish(finalizing: control.maySend())
     }
 
     // MARK: Logging

@@ -19,14 +19,14 @@ protocol DeliveryTransport {
     /// Between passes, with the lease held: housekeeping of the transport's own (finalizing idle streams).
     func maintain()
 
-    /// The uploader stops: close connections.
-    func finish()
+    /// The uploader stops: close connections and, with `finalizing` (the lease still held), finalize what is done.
+    func finish(finalizing: Bool)
 }
 
 extension DeliveryTransport {
     var keepsRowOffsets: Bool { false }
     func maintain() {}
-    func finish() {}
+    func finish(finalizing: Bool) {}
 }
 
 /// What became of one request.

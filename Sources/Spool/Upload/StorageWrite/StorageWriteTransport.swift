@@ -261,9 +261,22 @@ final class StorageWriteTransport: DeliveryTransport {
         }
     }
 
-    func finish() {
+    /// The uploader stops: streams no row waits on are finalized (a host that never starts again leaves none open);
+    /// the others keep their offsets for the next uploader, and only their connections are closed. Without
+    /// `finalizing` (the lease is lost or given up), nothing is sent.
+    func finish(finalizing: Bool) {
         for state in (try? outbox.writeStreams()) ?? [] {
-            service.closeConnection(stream: state.stream)
+            guard finalizing, state.heldRows == 0 else {
+                service.closeConnection(stream: state.stream)
+                continue
+            }
+            do throws(TransportFailure) {
+                try retire(state.stream, table: state.table, reason: "the uploader stops")
+            } catch {
+                logger.info("could not finalize a write stream at stop; the next uploader will", metadata: [
+                    "spool.table": "\(state.table)", "spool.stream": "\(state.stream)", "spool.error": "\(error.description)",
+                ])
+            }
         }
     }
 
