@@ -37,6 +37,16 @@ struct StatusDeliveryAPITests {
         #expect(streams.first?["nextOffset"] as? Int == 3)
         #expect(streams.first?["awaitingRows"] as? Int == 3)
 
+        let watch = try Spoolctl.launch(["status", "--config", storageWrite, "--watch", "200ms"])
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !watch.standardOutput.contains("rows awaiting an answer"), ContinuousClock.now < deadline, watch.isRunning {
+            usleep(10_000)
+        }
+        watch.kill(signal: SIGINT)
+        watch.waitForExit()
+        #expect(watch.standardOutput.contains("api     storageWrite (exactly once"), "the watch shows the same lines")
+        #expect(watch.standardOutput.contains("next offset 3, 3 rows awaiting an answer"))
+
         let insertAll = try fixture.writeConfiguration([
             "spool": ["path": fixture.path], "destination": ["project": "test-project", "dataset": "analytics"],
         ], name: "insert-all.json")
