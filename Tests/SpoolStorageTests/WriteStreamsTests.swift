@@ -66,6 +66,25 @@ struct WriteStreamsTests {
         #expect(try outbox.claim(table: "t", now: now + 60_000, maxRows: 10, maxBytes: 1 << 20, offsetsFirst: true).map(\.streamOffset) == [0, 1, 2])
     }
 
+    @Test("a batch longer than one transaction gets consecutive offsets; refused part-way, the rows given offsets keep them")
+    func offsetsInShortTransactions() throws {
+        let directory = try TestDirectory()
+        let outbox = try openOutbox(directory.path("spool.db"))
+        defer { outbox.close() }
+        let now = nowMillis()
+        for index in 0..<60 { _ = try outbox.append(table: "t", insertId: "i\(index)", payload: payload(index), now: now) }
+        #expect(try outbox.openWriteStream(table: "t", stream: stream, now: now))
+        let rows = try outbox.claim(table: "t", now: now, maxRows: 60, maxBytes: 1 << 20, offsetsFirst: true)
+        #expect(try outbox.giveOffsets(table: "t", stream: stream, ids: rows.prefix(40).map(\.id), now: now) == 0)
+        #expect(try outbox.claim(table: "t", now: now, maxRows: 60, maxBytes: 1 << 20, offsetsFirst: true).map(\.streamOffset) == (0..<40).map { Int64($0) })
+
+        // The last row of the second transaction (16 rows each) holds an offset already: the first one's rows keep theirs.
+        let refused = rows[40..<60].map(\.id) + [rows[0].id]
+        #expect(try outbox.giveOffsets(table: "t", stream: stream, ids: refused, now: now) == nil)
+        #expect(try outbox.writeStream(table: "t")?.nextOffset == 56)
+        #expect(try outbox.writeStream(table: "t")?.heldRows == 56)
+    }
+
     @Test("offsets taken back are given again from there; a retired stream's row count settles which rows it holds")
     func releaseAndClose() throws {
         let directory = try TestDirectory()
