@@ -70,6 +70,7 @@ let package = Package(
                 "SpoolStorage",
                 "SpoolSchema",
                 "BigQueryREST",
+                "BigQueryStorageWrite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,6 +105,7 @@ let package = Package(
                 "CZlib",
                 "SpoolSchema",
                 "BigQueryREST",
+                "BigQueryStorageWrite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -118,7 +120,7 @@ let package = Package(
         .testTarget(name: "SpoolStorageTests", dependencies: ["SpoolStorage", "CSQLite"]),
         .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema", "SpoolTestSupport"]),
         .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite", "BigQueryStorageWrite"]),
         // spoolctl tables create / doctor as child processes, and the uploader's start-up preflight.
         .testTarget(name: "ProvisioningTests", dependencies: ["Spool", "SpoolTestSupport"]),
         // End-to-end tests of the spoolctl binary, run as a child process.

@@ -83,7 +83,9 @@ public struct WriteStreamError: Error, Sendable, Equatable, CustomStringConverti
         case notFound
         /// INVALID_ARGUMENT about the writer schema or the table's schema: re-fetch the table's schema once.
         case schemaMismatch
-        /// A row that cannot be encoded against the schema (caught before sending).
+        /// A row that cannot be encoded against the schema (caught before sending). Thrown by `append`, `index`
+        /// counts the call's rows across its requests, in order; in an in-stream `.failed`, it counts from the
+        /// request's first row.
         case invalidRow(index: Int)
         /// Anything else (INVALID_ARGUMENT on the request, UNIMPLEMENTED …).
         case other

@@ -44,6 +44,8 @@ struct Status: ParsableCommand {
         var report = StatusReport(path: spool.path, status: status, findings: findings, now: now)
         report.durability = spool.configuration.durability
         report.fullDurabilityTables = spool.configuration.fullDurabilityTables.sorted()
+        report.api = (try? DestinationLookup.destination(file: file, spool: spool))?.api
+        report.writeStreams = try spool.writeStreams()
         switch format {
         case .text: Output.line(report.text())
         case .json: Output.line(report.json().prettyPrinted())

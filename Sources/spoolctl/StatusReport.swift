@@ -9,6 +9,10 @@ struct StatusReport {
     /// As the configuration says: the file itself does not record it.
     var durability: Spool.Durability = .normal
     var fullDurabilityTables: [String] = []
+    /// The API the configuration's (else the recorded) destination delivers with; nil when neither names one.
+    var api: DeliveryAPI?
+    /// The tables' current Storage Write streams, as the file records them.
+    var writeStreams: [WriteStreamState] = []
 
     // MARK: Text
 
@@ -17,6 +21,7 @@ struct StatusReport {
         lines.append("spool   \(TerminalText.value(path))")
         lines.append("        \(NumberText.bytes(status.databaseBytes)), WAL \(NumberText.bytes(status.walBytes)), schema version \(status.schemaVersion)")
         lines.append(durabilityLine())
+        lines.append(apiLine())
         if let lease = status.lease {
             let state = lease.expiresAt > now ? "renewed \(TimeText.relative(millis: lease.renewedAt, now: now))" : "expired \(TimeText.relative(millis: lease.expiresAt, now: now))"
             lines.append("lease   \(TerminalText.value(lease.holder)) since \(TimeText.short(millis: lease.acquiredAt)) (\(state))")
@@ -52,6 +57,14 @@ struct StatusReport {
             return "durable \(durability.rawValue) for every table (as configured)"
         }
         return "durable full for \(fullDurabilityTables.joined(separator: ", ")); normal for the rest (as configured)"
+    }
+
+    private func apiLine() -> String {
+        switch api {
+        case .insertAll: return "api     insertAll (at least once)"
+        case .storageWrite: return "api     storageWrite (exactly once: COMMITTED streams, offsets kept in this file)"
+        case nil: return "api     unknown: no destination configured or recorded"
+        }
     }
 
     private func tableLines() -> [String] {
@@ -109,6 +122,10 @@ struct StatusReport {
             if let note = table.schemaNote {
                 lines.append("schema  \(name): \(TerminalText.value(note))")
             }
+        }
+        for stream in writeStreams {
+            lines.append("stream  \(TerminalText.value(stream.table)): \(TerminalText.value(stream.stream))")
+            lines.append("        next offset \(NumberText.grouped(Int(stream.nextOffset))), \(NumberText.grouped(stream.heldRows)) rows awaiting an answer, opened \(TimeText.relative(millis: stream.createdAt, now: now)), last used \(TimeText.relative(millis: stream.lastUsedAt, now: now))")
         }
         return lines
     }
@@ -173,6 +190,19 @@ struct StatusReport {
                 "fullTables": .array(fullDurabilityTables.map { .string($0) }),
             ]),
             "lease": lease,
+            "delivery": .object([
+                "api": .text(api?.rawValue),
+                "streams": .array(writeStreams.map { stream in
+                    .object([
+                        "table": .string(stream.table),
+                        "stream": .string(stream.stream),
+                        "nextOffset": .integer(Int(stream.nextOffset)),
+                        "awaitingRows": .integer(stream.heldRows),
+                        "createdAt": .time(millis: stream.createdAt),
+                        "lastUsedAt": .time(millis: stream.lastUsedAt),
+                    ])
+                }),
+            ]),
             "lastSuccessAt": .time(millis: status.lastSuccessAt),
             "tables": .array(tables),
         ])

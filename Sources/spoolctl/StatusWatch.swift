@@ -33,14 +33,16 @@ struct StatusWatch {
         let interrupt = InterruptHandler.install(secondSignalExits: false, announce: {})
         var previous: StatusRates.Sample?
         while !interrupt.flag.isRaised {
-            let (path, status) = try look(file)
+            let (path, status, api, streams) = try look(file)
             let now = TimeText.nowMillis()
             let sample = StatusRates.Sample(status, at: now)
             let findings = StatusFindings.find(in: status, now: now, deadLettersSince: deadLettersSince?.iso, maxAge: maxAge?.milliseconds)
-            let report = StatusReport(path: path, status: status, findings: findings, now: now).text()
+            var report = StatusReport(path: path, status: status, findings: findings, now: now)
+            report.api = api
+            report.writeStreams = streams
             let heading = "every \(TimeText.span(millis: interval.milliseconds)), \(TimeText.iso(millis: now)) (Ctrl-C quits)"
             let rates = previous.map { StatusRates(from: $0, to: sample).lines() } ?? ["rates   from the next refresh on"]
-            let frame = ([heading, "", report, ""] + rates).joined(separator: "\n")
+            let frame = ([heading, "", report.text(), ""] + rates).joined(separator: "\n")
             // On a terminal: cursor home and clear the screen, so the frame is redrawn in place.
             Output.raw(onTerminal ? "\u{1B}[H\u{1B}[2J" + frame + "\n" : frame + "\n\n")
             previous = sample
@@ -50,10 +52,10 @@ struct StatusWatch {
 
     /// Opens the spool anew for every frame: a look at a file no process has open is immutable (no locks, no
     /// -wal/-shm) and would never see later changes, and the application may open or close the file meanwhile.
-    private func look(_ file: SpoolConfigurationFile) throws -> (path: String, status: SpoolStatus) {
+    private func look(_ file: SpoolConfigurationFile) throws -> (path: String, status: SpoolStatus, api: DeliveryAPI?, streams: [WriteStreamState]) {
         let spool = try location.openSpool(file, readOnly: true)
         defer { spool.close() }
-        return (spool.path, try spool.status())
+        return (spool.path, try spool.status(), (try? DestinationLookup.destination(file: file, spool: spool))?.api, try spool.writeStreams())
     }
 
     /// Sleeps in short steps so that Ctrl-C ends the watch at once.

@@ -49,6 +49,10 @@ public enum ConfigurationSchema {
                    "event table → `table` or `dataset.table`; unlisted event tables go to `dataset.<event table>`"),
         .string("destination.endpoint", .destination, \.endpoint, "endpoint", env: "SPOOL_ENDPOINT",
                 "BigQuery, or an emulator's `http://127.0.0.1:PORT` (no credentials are sent to loopback http)"),
+        .choice("destination.api", .destination, \.api, "api", env: "SPOOL_API",
+                "`insertAll` (at least once) or `storageWrite` (exactly once; see \"Exactly once: the Storage Write API\")"),
+        .string("destination.writeEndpoint", .destination, \.writeEndpoint, "writeEndpoint", env: "SPOOL_WRITE_ENDPOINT",
+                "the Storage Write API's gRPC URL: Google's (TLS on 443), or an emulator's `http://127.0.0.1:PORT` (plaintext)"),
         .bool("destination.ignoreUnknownValues", .destination, \.ignoreUnknownValues, "ignoreUnknownValues",
               "fields a schema lacks are dropped instead of refusing the row: sent to insertAll, and applied by the uploader's local checks and `dead-letters requeue`"),
 

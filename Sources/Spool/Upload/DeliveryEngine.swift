@@ -79,9 +79,12 @@ final class DeliveryEngine {
                     earliest = min(earliest ?? waitUntil, waitUntil)
                     continue
                 }
-                let rows = try outbox.claim(table: table, now: now, maxRows: configuration.batchRows, maxBytes: configuration.batchBytes)
+                let offsetsFirst = transport.keepsRowOffsets
+                let rows = try outbox.claim(
+                    table: table, now: now, maxRows: configuration.batchRows, maxBytes: configuration.batchBytes, offsetsFirst: offsetsFirst
+                )
                 guard !rows.isEmpty else {
-                    if let next = try outbox.nextAttempt(table: table) { earliest = min(earliest ?? next, next) }
+                    if let next = try outbox.nextAttempt(table: table, offsetsFirst: offsetsFirst) { earliest = min(earliest ?? next, next) }
                     continue
                 }
                 let batch = try deliver(rows, table: table, failuresSoFar: state?.consecutiveFailures ?? 0)
@@ -90,6 +93,7 @@ final class DeliveryEngine {
                 sentSomething = true
             }
             if !sentSomething {
+                if control.maySend() { transport.maintain() }
                 report.nextDueAt = earliest
                 report.interrupted = false
                 return report
@@ -101,8 +105,12 @@ final class DeliveryEngine {
 
     private func deliver(_ rows: [OutboxRow], table: String, failuresSoFar: Int) throws(SpoolError) -> DeliveryReport {
         var resolution = BatchResolution()
-        var pending = expire(rows, into: &resolution)
-        pending = judgeLocally(pending, table: table, into: &resolution)
+        var pending = rows
+        if rows.first?.streamOffset == nil {
+            // Rows holding stream offsets were judged when they got them and may be in BigQuery already: never again.
+            pending = expire(pending, into: &resolution)
+            pending = judgeLocally(pending, table: table, into: &resolution)
+        }
 
         requests = 0
         remoteRejected = false
@@ -223,7 +231,15 @@ final class DeliveryEngine {
             outcomes.contains(where: { if case .invalid = $0 { true } else { false } }) {
             remoteRejected = true
         }
+        if case .failed(let failure) = outcome, failure.suspectsSchemaChange {
+            remoteRejected = true
+        }
         return outcome
+    }
+
+    /// The uploader stops: the transport closes its connections and finalizes what is done.
+    func finish() {
+        transport.finish(finalizing: control.maySend())
     }
 
     // MARK: Logging

@@ -4,11 +4,29 @@ import SpoolStorage
 /// The seam between the uploader and the wire: one request carrying a claimed batch of one event table, answered in
 /// terms the uploader can act on without knowing the protocol.
 ///
-/// insertAll (`InsertAll/InsertAllTransport.swift`) is the first implementation. A transport is called on the
-/// uploader's own thread and may block for as long as its request timeout; it never touches the outbox.
+/// insertAll (`InsertAll/InsertAllTransport.swift`) is the first implementation; the Storage Write API
+/// (`StorageWrite/StorageWriteTransport.swift`) the second. A transport is called on the uploader's own thread and may
+/// block for as long as its request timeout. insertAll never touches the outbox; the Storage Write transport keeps its
+/// streams and the rows' offsets there (`SpoolStorage/Outbox/WriteStreams.swift`), never their verdicts.
 protocol DeliveryTransport {
     /// Sends `rows` (in order, at least one) for `table`, the event table they were appended to.
     func send(_ rows: ArraySlice<OutboxRow>, to table: String) -> TransportOutcome
+
+    /// True when rows are sent at offsets they keep until acknowledged: the engine claims rows holding offsets before
+    /// any other, alone, and never judges them again locally (they may be in BigQuery already).
+    var keepsRowOffsets: Bool { get }
+
+    /// Between passes, with the lease held: housekeeping of the transport's own (finalizing idle streams).
+    func maintain()
+
+    /// The uploader stops: close connections and, with `finalizing` (the lease still held), finalize what is done.
+    func finish(finalizing: Bool)
+}
+
+extension DeliveryTransport {
+    var keepsRowOffsets: Bool { false }
+    func maintain() {}
+    func finish(finalizing: Bool) {}
 }
 
 /// What became of one request.
@@ -47,6 +65,9 @@ struct TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
     var retryAfter: RetryAfter?
     /// The whole failure in one line, kept as the rows' and the table's last error.
     var description: String
+    /// The service refused the request's schema: the engine compares the table's remote schema with the local one
+    /// (drift), as after a row refused that local validation accepted.
+    var suspectsSchemaChange = false
 
     /// The uploader's own failure for a request it did not send: the lease was lost before it.
     static let leaseLost = TransportFailure(

@@ -17,19 +17,31 @@ public struct Destination: Sendable, Codable, Equatable {
     /// BigQuery's ignoreUnknownValues: fields a schema lacks are dropped instead of refusing the row. Sent with every
     /// request and applied by local validation (`SchemaPolicy`).
     public var ignoreUnknownValues: Bool
+    /// Which API delivers the rows: insertAll (at least once) or the Storage Write API (exactly once).
+    public var api: DeliveryAPI
+    /// The Storage Write API's gRPC host, used when `api` is `.storageWrite`: `https://bigquerystorage.googleapis.com`
+    /// (TLS on 443), or an emulator's `http://127.0.0.1:PORT` (plaintext gRPC). Tables and schemas still come from
+    /// `endpoint`.
+    public var writeEndpoint: String
 
     public static let defaultEndpoint = "https://bigquery.googleapis.com"
+    public static let defaultWriteEndpoint = "https://bigquerystorage.googleapis.com"
 
-    public init(project: String, dataset: String, tables: [String: String] = [:], endpoint: String = Destination.defaultEndpoint, ignoreUnknownValues: Bool = false) {
+    public init(
+        project: String, dataset: String, tables: [String: String] = [:], endpoint: String = Destination.defaultEndpoint,
+        ignoreUnknownValues: Bool = false, api: DeliveryAPI = .insertAll, writeEndpoint: String = Destination.defaultWriteEndpoint
+    ) {
         self.project = project
         self.dataset = dataset
         self.tables = tables
         self.endpoint = endpoint
         self.ignoreUnknownValues = ignoreUnknownValues
+        self.api = api
+        self.writeEndpoint = writeEndpoint
     }
 
     enum CodingKeys: String, CodingKey {
-        case project, dataset, tables, endpoint, ignoreUnknownValues
+        case project, dataset, tables, endpoint, ignoreUnknownValues, api, writeEndpoint
     }
 
     public init(from decoder: any Decoder) throws {
@@ -39,6 +51,9 @@ public struct Destination: Sendable, Codable, Equatable {
         tables = try container.decodeIfPresent([String: String].self, forKey: .tables) ?? [:]
         endpoint = try container.decodeIfPresent(String.self, forKey: .endpoint) ?? Self.defaultEndpoint
         ignoreUnknownValues = try container.decodeIfPresent(Bool.self, forKey: .ignoreUnknownValues) ?? false
+        // Recorded by a version before the Storage Write API: it delivered with insertAll.
+        api = try container.decodeIfPresent(DeliveryAPI.self, forKey: .api) ?? .insertAll
+        writeEndpoint = try container.decodeIfPresent(String.self, forKey: .writeEndpoint) ?? Self.defaultWriteEndpoint
     }
 
     /// The BigQuery dataset and table that rows of `eventTable` go to.
@@ -62,12 +77,17 @@ public struct Destination: Sendable, Codable, Equatable {
                 throw SpoolError(.invalidConfiguration, "the table mapping of \(eventTable) → \(tables[eventTable] ?? "") is not a valid dataset.table")
             }
         }
+        try Self.validate(endpoint: endpoint, named: "endpoint")
+        try Self.validate(endpoint: writeEndpoint, named: "writeEndpoint")
+    }
+
+    private static func validate(endpoint: String, named name: String) throws(SpoolError) {
         guard !URLOrigin.hasUserInfo(endpoint) else {
             // Never quoted whole: the user-info is a secret. Spool authenticates with OAuth tokens only.
-            throw SpoolError(.invalidConfiguration, "destination endpoint \(URLOrigin.of(endpoint)) must not carry a user name or password (user-info); Spool sends OAuth tokens, not passwords")
+            throw SpoolError(.invalidConfiguration, "destination \(name) \(URLOrigin.of(endpoint)) must not carry a user name or password (user-info); Spool sends OAuth tokens, not passwords")
         }
         guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://"), URLComponents(string: endpoint)?.host?.isEmpty == false else {
-            throw SpoolError(.invalidConfiguration, "destination endpoint \"\(endpoint)\" must be an http(s) URL with a host")
+            throw SpoolError(.invalidConfiguration, "destination \(name) \"\(endpoint)\" must be an http(s) URL with a host")
         }
     }
 }

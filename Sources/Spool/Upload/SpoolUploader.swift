@@ -1,4 +1,5 @@
 import BigQueryREST
+import BigQueryStorageWrite
 import Dispatch
 import Foundation
 import Logging
@@ -22,6 +23,10 @@ public final class SpoolUploader: Service, Sendable {
     public let configuration: UploaderConfiguration
     private let credentials: any AccessTokenProvider
     private let logger: Logger
+    /// The Storage Write API client, when `destination.api` is `.storageWrite`.
+    private let writeStreamService: (any WriteStreamService)?
+    /// Stream rotation and request sizes of the Storage Write transport.
+    private let storageWriteSettings: StorageWriteSettings
     private let control = Mutex(Control())
     private let wakeUp = DispatchSemaphore(value: 0)
 
@@ -38,17 +43,46 @@ public final class SpoolUploader: Service, Sendable {
 
     /// - Throws: `SpoolError.invalidConfiguration` for an invalid destination, `SpoolError.credentials` (with the
     ///   `CredentialsError` as `underlying`) for an unusable credentials file — at start-up, where a typo is easy to see.
-    public init(spool: Spool, destination: Destination, configuration: UploaderConfiguration = UploaderConfiguration()) throws(SpoolError) {
+    public convenience init(spool: Spool, destination: Destination, configuration: UploaderConfiguration = UploaderConfiguration()) throws(SpoolError) {
+        try self.init(spool: spool, destination: destination, configuration: configuration, writeStreamService: nil)
+    }
+
+    /// - Parameter writeStreamService: the Storage Write API client for `destination.api` `.storageWrite`; nil for
+    ///   the production client (tests pass one of their own).
+    /// - Throws: `SpoolError.invalidConfiguration` also when `destination.api` is `.storageWrite` and no Storage Write
+    ///   client can be made.
+    package init(
+        spool: Spool, destination: Destination, configuration: UploaderConfiguration = UploaderConfiguration(),
+        writeStreamService: (any WriteStreamService)?, storageWriteSettings: StorageWriteSettings = StorageWriteSettings()
+    ) throws(SpoolError) {
         try destination.validate()
         try configuration.validate()
         self.spool = spool
         self.destination = destination
         self.configuration = configuration
-        self.logger = configuration.logger ?? spool.configuration.logger ?? Logger(label: "spool", factory: { _ in SwiftLogNoOpLogHandler() })
+        self.storageWriteSettings = storageWriteSettings
+        let logger = configuration.logger ?? spool.configuration.logger ?? Logger(label: "spool", factory: { _ in SwiftLogNoOpLogHandler() })
+        self.logger = logger
+        let credentials: any AccessTokenProvider
         do throws(CredentialsError) {
             credentials = try configuration.credentials.makeProvider(endpoint: destination.endpoint)
         } catch {
             throw SpoolError(error)
+        }
+        self.credentials = credentials
+        switch destination.api {
+        case .insertAll:
+            self.writeStreamService = nil
+        case .storageWrite:
+            // The production client is plugged in here once the gRPC target is merged, e.g.
+            // `?? GRPCWriteStreamService(endpoint: destination.writeEndpoint, credentials: credentials, logger: logger)`.
+            guard let service = writeStreamService else {
+                throw SpoolError(
+                    .invalidConfiguration,
+                    "destination.api \"storageWrite\" needs the Storage Write API client, which this build lacks; use \"insertAll\" (SPOOL_API=insertAll)"
+                )
+            }
+            self.writeStreamService = service
         }
     }
 
@@ -124,8 +158,11 @@ public final class SpoolUploader: Service, Sendable {
             },
             leaseGivenUp: { false }
         ))
-        logger.info("spool uploader started", metadata: ["spool.holder": "\(lease.holder)", "spool.endpoint": "\(destination.endpoint)"])
+        logger.info("spool uploader started", metadata: [
+            "spool.holder": "\(lease.holder)", "spool.endpoint": "\(destination.endpoint)", "spool.api": "\(destination.api.rawValue)",
+        ])
         defer {
+            engine.finish()
             lease.release()
             logger.info("spool uploader stopped", metadata: ["spool.holder": "\(lease.holder)"])
         }
@@ -192,11 +229,20 @@ public final class SpoolUploader: Service, Sendable {
             compressRequests: configuration.compressRequests, logger: logger
         )
         let schemas = SchemaPolicy(configuration: spool.configuration, destination: destination)
+        let fetchRemoteSchema = { (dataset: String, table: String) throws -> TableSchema in
+            try TableSchema(jsonData: client.getTable(dataset: dataset, table: table).schema)
+        }
+        let transport: any DeliveryTransport
+        if let writeStreamService {
+            transport = StorageWriteTransport(
+                service: writeStreamService, outbox: spool.outbox, destination: destination, settings: storageWriteSettings,
+                localSchemas: spool.configuration.schemas, fetchRemoteSchema: fetchRemoteSchema, now: configuration.now, logger: logger
+            )
+        } else {
+            transport = InsertAllTransport(client: client, destination: destination, ignoreUnknownValues: schemas.ignoreUnknownValues)
+        }
         return DeliveryEngine(
-            spool: spool,
-            transport: InsertAllTransport(client: client, destination: destination, ignoreUnknownValues: schemas.ignoreUnknownValues),
-            destination: destination, schemas: schemas,
-            fetchRemoteSchema: { dataset, table in try TableSchema(jsonData: client.getTable(dataset: dataset, table: table).schema) },
+            spool: spool, transport: transport, destination: destination, schemas: schemas, fetchRemoteSchema: fetchRemoteSchema,
             control: control, configuration: configuration, logger: logger
         )
     }
@@ -252,6 +298,7 @@ public final class SpoolUploader: Service, Sendable {
         }
 
         let engine = makeEngine(control: DeliveryControl(lease: lease, stopRequested: shouldStop, leaseGivenUp: { [self] in leaseReleased }))
+        defer { engine.finish() }
         while true {
             let report = try engine.pass(until: deadline, only: tables, onBatch: progress)
             outcome.report.add(report)

@@ -43,7 +43,8 @@ package final class Outbox: Sendable {
     package let path: String
     private let options: Options
     private let appender: SQLiteConnection?
-    private let worker: SQLiteConnection
+    /// The uploader's and tools' connection (also used by `WriteStreams.swift`).
+    let worker: SQLiteConnection
     private let checkpointer: Checkpointer?
     private let walMonitor: WALMonitor?
     private let writeGate: WriteGate
@@ -329,8 +330,13 @@ package final class Outbox: Sendable {
     }
 
     /// The oldest due rows of one table in id order, at most `maxRows` and — beyond the first row — `maxBytes`.
-    package func claim(table: String, now: Int64, maxRows: Int, maxBytes: Int) throws(SpoolError) -> [OutboxRow] {
-        try worker.withDatabase { (database: Database) throws(SpoolError) -> [OutboxRow] in
+    /// With `offsetsFirst` (the Storage Write API), rows that hold stream offsets are re-taken first, and alone
+    /// (`claimHeld` in WriteStreams.swift).
+    package func claim(table: String, now: Int64, maxRows: Int, maxBytes: Int, offsetsFirst: Bool = false) throws(SpoolError) -> [OutboxRow] {
+        if offsetsFirst, let held = try claimHeld(table: table, now: now, maxRows: maxRows, maxBytes: maxBytes) {
+            return held
+        }
+        return try worker.withDatabase { (database: Database) throws(SpoolError) -> [OutboxRow] in
             let statement = try database.statement(SQL.claim)
             defer { statement.reset() }
             try statement.bind(1, table)
@@ -352,9 +358,13 @@ package final class Outbox: Sendable {
         }
     }
 
-    /// The earliest retry time among a table's pending rows, nil when it has none.
-    package func nextAttempt(table: String) throws(SpoolError) -> Int64? {
-        try worker.withDatabase { (database: Database) throws(SpoolError) -> Int64? in
+    /// The earliest retry time among a table's pending rows, nil when it has none. With `offsetsFirst`, the time of
+    /// the rows holding stream offsets, when there are any (nothing else is claimed before them).
+    package func nextAttempt(table: String, offsetsFirst: Bool = false) throws(SpoolError) -> Int64? {
+        if offsetsFirst, let held = try heldRowsDue(table: table) {
+            return held
+        }
+        return try worker.withDatabase { (database: Database) throws(SpoolError) -> Int64? in
             let statement = try database.statement(SQL.nextAttempt)
             defer { statement.reset() }
             try statement.bind(1, table)
@@ -781,7 +791,7 @@ package final class Outbox: Sendable {
     }
 
     /// An IMMEDIATE transaction behind the write gate.
-    private func writeTransaction<R>(_ database: Database, _ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
+    func writeTransaction<R>(_ database: Database, _ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
         try writeGate.withLock { () throws(SpoolError) -> R in try database.immediateTransaction(body) }
     }
 }

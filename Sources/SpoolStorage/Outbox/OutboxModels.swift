@@ -10,6 +10,8 @@ package struct OutboxRow: Sendable, Equatable {
     package var createdAt: Int64
     /// Failed tries so far.
     package var attempts: Int
+    /// Its offset in the table's current Storage Write stream, once it was given one (never under insertAll).
+    package var streamOffset: Int64? = nil
 }
 
 /// Why a row was moved to dead_letters: BigQuery's own words, or Spool's for local verdicts.

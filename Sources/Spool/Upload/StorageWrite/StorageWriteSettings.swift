@@ -1,0 +1,18 @@
+/// How the Storage Write transport sizes requests and when it finalizes a table's stream and starts a new one.
+/// Code-only settings with defaults that suit BigQuery's limits; tests make them small.
+package struct StorageWriteSettings: Sendable {
+    /// A stream older than this is finalized before the next batch gets offsets (none is kept open for ever).
+    package var maxStreamAge: Duration = .seconds(4 * 3600)
+    /// A stream whose next offset reached this is finalized before the next batch gets offsets.
+    package var maxStreamRows: Int64 = 50_000_000
+    /// A stream that gave no row an offset for this long, with no row waiting for an answer, is finalized.
+    package var idleAfter: Duration = .seconds(30 * 60)
+    /// How often idle and old streams are looked for, between passes.
+    package var maintenanceInterval: Duration = .seconds(10)
+    /// JSON payload bytes per AppendRows request at most: BigQuery refuses requests over 10 MB, and a row's protobuf
+    /// encoding is no longer than its JSON text plus a few bytes per field. Request boundaries depend only on the
+    /// rows and this constant, so a batch sent again from the offset a request began at is split as it was.
+    package var requestBytes: Int = 8_000_000
+
+    package init() {}
+}
