@@ -93,7 +93,8 @@ struct UploaderRunTests {
         let destination = Destination(project: "test-project", dataset: "analytics", endpoint: server.baseURL)
         let uploader = try SpoolUploader(spool: spool, destination: destination, configuration: configuration)
         let running = Task { try await uploader.run() }
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Generous: under a full parallel test run the task that starts the uploader may wait for a pool thread.
+        var deadline = ContinuousClock.now + .seconds(60)
         while !capture.records.contains(where: { $0.message == "spool uploader started" }), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -104,10 +105,11 @@ struct UploaderRunTests {
         }
         try spool.append(json: #"{"event_id":"e1"}"#, to: "events")
         uploader.wake()
+        deadline = ContinuousClock.now + .seconds(60)
         while try spool.status().pendingRows > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        #expect(try spool.status().pendingRows == 0)
+        #expect(try spool.status().pendingRows == 0, "the uploader's log: \(capture.records.map { "\($0.message) \($0.metadata)" })")
         uploader.triggerGracefulShutdown()
         try await running.value
     }
