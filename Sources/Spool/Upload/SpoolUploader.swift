@@ -196,7 +196,7 @@ public final class SpoolUploader: Service, Sendable {
             spool: spool,
             transport: InsertAllTransport(client: client, destination: destination, ignoreUnknownValues: schemas.ignoreUnknownValues),
             destination: destination, schemas: schemas,
-            fetchRemoteSchema: { dataset, table in try TableSchema(jsonData: client.getTable(dataset: dataset, table: table).schema) },
+            fetchRemoteSchema: { dataset, table in try TableSchema(json: .object(client.getTable(dataset: dataset, table: table).schema)) },
             control: control, configuration: configuration, logger: logger
         )
     }
