@@ -45,12 +45,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // JSON parsing, BigQuery schemas and the row validator: pure, no I/O beyond reading schema files.
-        .target(name: "SpoolSchema"),
+        // The one JSON layer: parser, syntax check, string escaper, serializer and the typed-event row encoder.
+        .target(name: "SpoolJSON"),
+        // BigQuery schemas and the row validator: pure, no I/O beyond reading schema files.
+        .target(name: "SpoolSchema", dependencies: ["SpoolJSON"]),
         // BigQuery REST over libcurl: no database.
         .target(
             name: "BigQueryREST",
             dependencies: [
+                "SpoolJSON",
                 "CCurl",
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
@@ -118,6 +121,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("sqlite3")]
         ),
         .testTarget(name: "SpoolStorageTests", dependencies: ["SpoolStorage", "CSQLite"]),
+        .testTarget(name: "SpoolJSONTests", dependencies: ["SpoolJSON"]),
         .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema", "SpoolTestSupport"]),
         .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite", "BigQueryStorageWrite"]),

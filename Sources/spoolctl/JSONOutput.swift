@@ -1,6 +1,6 @@
 import Spool
 
-/// Builds spoolctl's JSON output with SpoolSchema's JSONValue, which keeps member order: the documented shapes
+/// Builds spoolctl's JSON output with SpoolJSON's JSONValue, which keeps member order: the documented shapes
 /// print their keys in the documented order.
 extension JSONValue {
     static func integer(_ value: some BinaryInteger) -> JSONValue {

@@ -55,7 +55,7 @@ extension Schema {
                 let target = destination.target(for: name)
                 do {
                     let resource = try client.getTable(dataset: target.dataset, table: target.table)
-                    let schema = try TableSchema(jsonData: resource.schema, file: "tables.get \(target.dataset).\(target.table)")
+                    let schema = try TableSchema(json: .object(resource.schema), file: "tables.get \(target.dataset).\(target.table)")
                     let url = folder.appendingPathComponent("\(name).json")
                     try schema.jsonData(pretty: true).write(to: url, options: .atomic)
                     Output.line(url.path)

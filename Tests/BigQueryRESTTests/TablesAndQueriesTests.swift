@@ -1,5 +1,6 @@
 import BigQueryREST
 import Foundation
+import SpoolJSON
 import SpoolTestSupport
 import Synchronization
 import Testing
@@ -19,9 +20,8 @@ let eventFields = #"[{"name":"event_id","type":"STRING","mode":"REQUIRED"},{"nam
         #expect(table.tableID == "events")
         #expect(table.timePartitioning == TimePartitioning(type: "DAY", field: "created_at"))
         #expect(table.clustering == ["event_id"])
-        let schema = try #require(try JSONSerialization.jsonObject(with: table.schema) as? [String: Any])
-        let fields = try #require(schema["fields"] as? [[String: Any]])
-        #expect(fields.map { $0["name"] as? String } == ["event_id", "created_at", "props"])
+        let fields = try #require(table.schema["fields"]?.arrayValue)
+        #expect(fields.map { $0.objectValue?["name"]?.stringValue } == ["event_id", "created_at", "props"])
         #expect(fixture.stub.requests.first?.method == "GET")
         #expect(fixture.stub.requests.first?.path == "/bigquery/v2/projects/test-project/datasets/analytics/tables/events")
     }
@@ -86,8 +86,7 @@ let eventFields = #"[{"name":"event_id","type":"STRING","mode":"REQUIRED"},{"nam
         )
         #expect(fixture.stub.requests.last?.method == "PATCH")
         let table = try fixture.client.getTable(dataset: "analytics", table: "events")
-        let schema = try #require(try JSONSerialization.jsonObject(with: table.schema) as? [String: Any])
-        #expect((schema["fields"] as? [[String: Any]])?.map { $0["name"] as? String } == ["event_id", "added"])
+        #expect(table.schema["fields"]?.arrayValue?.map { $0.objectValue?["name"]?.stringValue } == ["event_id", "added"])
     }
 
     @Test func queryWaitsForTheJobAndFollowsPageTokens() throws {

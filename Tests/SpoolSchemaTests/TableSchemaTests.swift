@@ -39,6 +39,17 @@ struct TableSchemaTests {
         #expect(resourceForm == expected)
     }
 
+    @Test("JSON already parsed (a tables.get answer's schema object) reads as its text does, and is refused alike")
+    func parsedJSONLoads() throws {
+        let expected = try TableSchema(jsonData: Array(Self.fieldArray.utf8))
+        let schemaObject = try JSONParser.parse("{\"fields\": \(Self.fieldArray)}")
+        #expect(try TableSchema(json: schemaObject) == expected)
+        #expect(try TableSchema(json: JSONParser.parse(Self.fieldArray)) == expected)
+        let error = #expect(throws: SchemaError.self) { try TableSchema(json: .object(["fields": .array([])]), file: "tables.get d.t") }
+        #expect(error?.code == .notASchema)
+        #expect(error?.file == "tables.get d.t")
+    }
+
     @Test("jsonData writes the array form that loads back to the same schema")
     func jsonDataRoundTrips() throws {
         let schema = try TableSchema(jsonData: Array(Self.fieldArray.utf8))

@@ -1,4 +1,4 @@
-import Foundation
+import SpoolJSON
 
 /// What `datasets.get` tells about a dataset.
 public struct DatasetResource: Sendable, Equatable {
@@ -20,14 +20,14 @@ extension BigQueryClient {
         let operation = "datasets.get \(dataset)"
         let path = try datasetPath(dataset: dataset).get(operation)
         let response = try execute(.get, path: path, metadata: ["bigquery.dataset": "\(dataset)"]).get(operation)
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
+        guard let object = response.jsonObject else {
             throw BigQueryError(operation: operation, failure: .garbage(response, expected: "a dataset resource"))
         }
-        let reference = object["datasetReference"] as? [String: Any]
+        let reference = object["datasetReference"]?.objectValue
         return DatasetResource(
-            projectID: reference?["projectId"] as? String ?? project,
-            datasetID: reference?["datasetId"] as? String ?? dataset,
-            location: object["location"] as? String
+            projectID: reference?["projectId"]?.stringValue ?? project,
+            datasetID: reference?["datasetId"]?.stringValue ?? dataset,
+            location: object["location"]?.stringValue
         )
     }
 }

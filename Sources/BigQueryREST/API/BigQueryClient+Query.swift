@@ -1,5 +1,5 @@
-import Foundation
 import Logging
+import SpoolJSON
 
 extension BigQueryClient {
     /// Runs `sql` with `jobs.query` and reads every page of the result (`getQueryResults`), waiting for the
@@ -74,49 +74,47 @@ extension BigQueryClient {
         func garbage() -> BigQueryError {
             BigQueryError(operation: operation, failure: .garbage(response, expected: "a query response"))
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
+        guard let object = response.jsonObject else {
             throw garbage()
         }
-        if let errors = object["errors"] as? [[String: Any]], let first = errors.first {
+        if let first = object["errors"]?.arrayValue?.first?.objectValue {
             throw BigQueryError(operation: operation, failure: RequestFailure(
-                kind: .httpError, httpStatus: response.status, errorReason: first["reason"] as? String,
-                message: String((first["message"] as? String ?? "the query failed").prefix(500))
+                kind: .httpError, httpStatus: response.status, errorReason: first["reason"]?.stringValue,
+                message: String((first["message"]?.stringValue ?? "the query failed").prefix(500))
             ))
         }
-        let reference = object["jobReference"] as? [String: Any]
-        let complete = (object["jobComplete"] as? Bool) ?? ((object["jobComplete"] as? NSNumber)?.boolValue ?? true)
-        let fields = ((object["schema"] as? [String: Any])?["fields"] as? [Any]) ?? []
-        let names = fields.compactMap { ($0 as? [String: Any])?["name"] as? String }
+        let reference = object["jobReference"]?.objectValue
+        let complete = object["jobComplete"]?.boolValue ?? true
+        let fields = object["schema"]?.objectValue?["fields"]?.arrayValue ?? []
+        let names = fields.compactMap { $0.objectValue?["name"]?.stringValue }
         var rows: [[String?]] = []
         if let rawRows = object["rows"] {
-            guard let rawRows = rawRows as? [Any] else { throw garbage() }
+            guard let rawRows = rawRows.arrayValue else { throw garbage() }
             rows.reserveCapacity(rawRows.count)
             for rawRow in rawRows {
-                guard let cells = (rawRow as? [String: Any])?["f"] as? [Any] else { throw garbage() }
-                rows.append(cells.map { Self.text(of: ($0 as? [String: Any])?["v"]) })
+                guard let cells = rawRow.objectValue?["f"]?.arrayValue else { throw garbage() }
+                rows.append(cells.map { Self.text(of: $0.objectValue?["v"]) })
             }
         }
-        let token = object["pageToken"] as? String
+        let token = object["pageToken"]?.stringValue
         return QueryPage(
             jobComplete: complete,
-            jobID: reference?["jobId"] as? String,
-            location: reference?["location"] as? String,
+            jobID: reference?["jobId"]?.stringValue,
+            location: reference?["location"]?.stringValue,
             pageToken: token?.isEmpty == false ? token : nil,
             fieldNames: names,
             rows: rows
         )
     }
 
-    private static func text(of value: Any?) -> String? {
+    /// A cell's value as text: strings as they are, numbers as written, RECORD and REPEATED values as JSON text.
+    private static func text(of value: JSONValue?) -> String? {
         switch value {
-        case nil, is NSNull: return nil
-        case let string as String: return string
-        case let number as NSNumber: return number.stringValue
-        case let nested?:
-            guard JSONSerialization.isValidJSONObject(nested),
-                let data = try? JSONSerialization.data(withJSONObject: nested, options: [.sortedKeys])
-            else { return "\(nested)" }
-            return String(decoding: data, as: UTF8.self)
+        case nil, .null?: return nil
+        case .string(let string)?: return string
+        case .number(let literal)?: return literal
+        case .bool(let flag)?: return flag ? "true" : "false"
+        case let nested?: return nested.serialized()
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SpoolJSON
 
 extension BigQueryClient {
     /// `tables.get`: the table's schema and layout.
@@ -7,49 +8,45 @@ extension BigQueryClient {
         let operation = "tables.get \(dataset).\(table)"
         let path = try tablePath(dataset: dataset, table: table).get(operation)
         let response = try execute(.get, path: path, metadata: ["bigquery.table": "\(dataset).\(table)"]).get(operation)
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
+        guard let object = response.jsonObject else {
             throw BigQueryError(operation: operation, failure: .garbage(response, expected: "a table resource"))
         }
-        let schemaObject = object["schema"] as? [String: Any] ?? ["fields": [Any]()]
-        guard let schema = try? JSONSerialization.data(withJSONObject: schemaObject, options: [.sortedKeys]) else {
-            throw BigQueryError(operation: operation, failure: .garbage(response, expected: "a table resource"))
-        }
-        let reference = object["tableReference"] as? [String: Any]
+        let schema = object["schema"]?.objectValue ?? ["fields": .array([])]
+        let reference = object["tableReference"]?.objectValue
         var partitioning: TimePartitioning?
-        if let raw = object["timePartitioning"] as? [String: Any] {
+        if let raw = object["timePartitioning"]?.objectValue {
             partitioning = TimePartitioning(
-                type: raw["type"] as? String ?? "DAY",
-                field: raw["field"] as? String,
-                expirationMs: Self.int64(raw["expirationMs"])
+                type: raw["type"]?.stringValue ?? "DAY",
+                field: raw["field"]?.stringValue,
+                expirationMs: raw["expirationMs"]?.int64Value
             )
         }
-        let clustering = (object["clustering"] as? [String: Any])?["fields"] as? [String]
+        let clustering = object["clustering"]?.objectValue?["fields"]?.arrayValue.flatMap { fields in
+            // All or nothing, as a list of column names must be.
+            let names = fields.compactMap(\.stringValue)
+            return names.count == fields.count ? names : nil
+        }
         var materializedView: MaterializedViewResource?
-        if let raw = object["materializedView"] as? [String: Any] {
+        if let raw = object["materializedView"]?.objectValue {
             materializedView = MaterializedViewResource(
-                query: raw["query"] as? String,
-                enableRefresh: raw["enableRefresh"] as? Bool,
-                refreshIntervalMs: Self.int64(raw["refreshIntervalMs"])
+                query: raw["query"]?.stringValue,
+                enableRefresh: raw["enableRefresh"]?.boolValue,
+                refreshIntervalMs: raw["refreshIntervalMs"]?.int64Value
             )
         }
         return TableResource(
-            projectID: reference?["projectId"] as? String ?? project,
-            datasetID: reference?["datasetId"] as? String ?? dataset,
-            tableID: reference?["tableId"] as? String ?? table,
+            projectID: reference?["projectId"]?.stringValue ?? project,
+            datasetID: reference?["datasetId"]?.stringValue ?? dataset,
+            tableID: reference?["tableId"]?.stringValue ?? table,
             schema: schema,
             timePartitioning: partitioning,
             clustering: clustering,
-            type: object["type"] as? String,
-            location: object["location"] as? String,
-            description: object["description"] as? String,
-            viewQuery: (object["view"] as? [String: Any])?["query"] as? String,
+            type: object["type"]?.stringValue,
+            location: object["location"]?.stringValue,
+            description: object["description"]?.stringValue,
+            viewQuery: object["view"]?.objectValue?["query"]?.stringValue,
             materializedView: materializedView
         )
-    }
-
-    /// An int64 of BigQuery's API: a JSON string, or a number from lenient servers.
-    static func int64(_ value: Any?) -> Int64? {
-        (value as? String).flatMap { Int64($0) } ?? (value as? NSNumber)?.int64Value
     }
 
     /// `datasets.insert`. An existing dataset fails with reason `duplicate` (`BigQueryError.isDuplicate`).
@@ -144,7 +141,7 @@ extension BigQueryClient {
     }
 
     private func checkFieldsArray(_ fields: Data, operation: String) throws(BigQueryError) {
-        guard (try? JSONSerialization.jsonObject(with: fields)) is [Any] else {
+        guard (try? JSONParser.parse(fields))?.arrayValue != nil else {
             throw BigQueryError(
                 operation: operation,
                 failure: RequestFailure(kind: .invalidRequest, message: "schemaFields is not a JSON array of fields")

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolJSON
 
 extension BigQueryClient {
     /// `tables.insert` of a logical view (GoogleSQL). BigQuery checks the query; an existing table fails with reason

@@ -1,4 +1,4 @@
-import Foundation
+import SpoolJSON
 
 /// Google's error answer: `{"error":{"code":403,"message":"…","errors":[{"reason":"accessDenied",…}],
 /// "status":"PERMISSION_DENIED"}}`. Its words describe the request, never our credentials.
@@ -18,13 +18,12 @@ package struct GoogleErrorBody: Sendable {
 
     /// nil when `body` is not Google's error shape.
     package init?(parsing body: [UInt8]) {
-        guard !body.isEmpty,
-            let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
-            let error = object["error"] as? [String: Any]
-        else { return nil }
-        let firstError = (error["errors"] as? [Any])?.first as? [String: Any]
-        self.reason = firstError?["reason"] as? String
-        let message = (error["message"] as? String) ?? (firstError?["message"] as? String)
+        guard !body.isEmpty, let error = (try? JSONParser.parse(body))?.objectValue?["error"]?.objectValue else {
+            return nil
+        }
+        let firstError = error["errors"]?.arrayValue?.first?.objectValue
+        self.reason = firstError?["reason"]?.stringValue
+        let message = error["message"]?.stringValue ?? firstError?["message"]?.stringValue
         self.message = message.map(Self.trimmed)
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import SpoolJSON
 
 /// The insertAll request body and the reading of its answer. The body is built by appending bytes: each
 /// row's JSON text goes in as it is, without being parsed or encoded again.
@@ -42,47 +42,35 @@ package enum InsertAllWire {
         func garbage() -> InsertAllResult {
             .failed(.garbage(response, expected: "an insertAll response"))
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
+        guard let object = response.jsonObject else {
             return garbage()
         }
         guard let rawErrors = object["insertErrors"] else {
             return .response(status: response.status, insertErrors: [])
         }
-        guard let entries = rawErrors as? [Any] else { return garbage() }
+        guard let entries = rawErrors.arrayValue else { return garbage() }
         var insertErrors: [InsertErrorEntry] = []
         insertErrors.reserveCapacity(entries.count)
         for entry in entries {
-            guard let entry = entry as? [String: Any],
-                let index = integer(entry["index"]), (0..<rowCount).contains(index),
-                let protos = (entry["errors"] ?? [Any]()) as? [Any]
+            guard let entry = entry.objectValue,
+                let index = entry["index"]?.int64Value, (0..<Int64(rowCount)).contains(index),
+                let protos = (entry["errors"] ?? .array([])).arrayValue
             else { return garbage() }
             var errors: [ErrorProto] = []
             errors.reserveCapacity(protos.count)
             for proto in protos {
-                guard let proto = proto as? [String: Any] else { return garbage() }
+                guard let proto = proto.objectValue else { return garbage() }
                 errors.append(
                     ErrorProto(
-                        reason: proto["reason"] as? String ?? "",
-                        location: proto["location"] as? String ?? "",
-                        message: proto["message"] as? String ?? "",
-                        debugInfo: proto["debugInfo"] as? String
+                        reason: proto["reason"]?.stringValue ?? "",
+                        location: proto["location"]?.stringValue ?? "",
+                        message: proto["message"]?.stringValue ?? "",
+                        debugInfo: proto["debugInfo"]?.stringValue
                     )
                 )
             }
-            insertErrors.append(InsertErrorEntry(index: index, errors: errors))
+            insertErrors.append(InsertErrorEntry(index: Int(index), errors: errors))
         }
         return .response(status: response.status, insertErrors: insertErrors)
-    }
-
-    /// JSON numbers arrive as NSNumber; an int64 may arrive as a string.
-    private static func integer(_ value: Any?) -> Int? {
-        if let number = value as? NSNumber {
-            let double = number.doubleValue
-            return double.rounded() == double && abs(double) < 1e15 ? Int(double) : nil
-        }
-        if let text = value as? String {
-            return Int(text)
-        }
-        return nil
     }
 }

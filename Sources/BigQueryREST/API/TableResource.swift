@@ -1,4 +1,4 @@
-import Foundation
+import SpoolJSON
 
 /// A table's time partitioning as BigQuery describes it.
 public struct TimePartitioning: Sendable, Equatable {
@@ -33,8 +33,9 @@ public struct TableResource: Sendable {
     public var projectID: String
     public var datasetID: String
     public var tableID: String
-    /// The `schema` object, `{"fields":[…]}`, as JSON text.
-    public var schema: Data
+    /// The `schema` object, `{"fields":[…]}`, as parsed from the answer (SpoolSchema's `TableSchema(json:)` reads
+    /// it without parsing text again).
+    public var schema: JSONObject
     public var timePartitioning: TimePartitioning?
     /// Clustering columns, in order.
     public var clustering: [String]?
@@ -48,7 +49,7 @@ public struct TableResource: Sendable {
     public var materializedView: MaterializedViewResource?
 
     public init(
-        projectID: String, datasetID: String, tableID: String, schema: Data,
+        projectID: String, datasetID: String, tableID: String, schema: JSONObject,
         timePartitioning: TimePartitioning? = nil, clustering: [String]? = nil, type: String? = nil,
         location: String? = nil, description: String? = nil, viewQuery: String? = nil,
         materializedView: MaterializedViewResource? = nil

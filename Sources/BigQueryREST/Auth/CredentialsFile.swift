@@ -1,10 +1,11 @@
 import Foundation
+import SpoolJSON
 
 /// A Google credentials JSON file (service account key or gcloud's authorized_user file), read and checked
 /// field by field so that errors can name what is missing without echoing any value.
 package struct CredentialsFile {
     package let path: String
-    private let object: [String: Any]
+    private let object: JSONObject
 
     package static func read(path: String) throws(CredentialsError) -> CredentialsFile {
         guard FileManager.default.fileExists(atPath: path) else {
@@ -20,8 +21,7 @@ package struct CredentialsFile {
     }
 
     package static func parse(_ data: Data, path: String) throws(CredentialsError) -> CredentialsFile {
-        let parsed = try? JSONSerialization.jsonObject(with: data)
-        guard let object = parsed as? [String: Any] else {
+        guard let object = (try? JSONParser.parse(data))?.objectValue else {
             throw CredentialsError(.notJSON, "credentials file \(path) is not a JSON object")
         }
         return CredentialsFile(path: path, object: object)
@@ -33,14 +33,14 @@ package struct CredentialsFile {
     }
 
     package func requiredString(_ field: String) throws(CredentialsError) -> String {
-        guard let value = object[field] as? String, !value.isEmpty else {
+        guard let value = object[field]?.stringValue, !value.isEmpty else {
             throw CredentialsError(.missingField, "credentials file \(path) has no \"\(field)\" field")
         }
         return value
     }
 
     package func optionalString(_ field: String) -> String? {
-        guard let value = object[field] as? String, !value.isEmpty else { return nil }
+        guard let value = object[field]?.stringValue, !value.isEmpty else { return nil }
         return value
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SpoolJSON
 import _CryptoExtras
 
 /// The signed JWT a service account sends as its bearer assertion (RFC 7523), RS256.

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolJSON
 
 /// Exchanges a grant for an access token at an OAuth 2 token endpoint (or the metadata server) and reads the
 /// answer `{"access_token": …, "expires_in": …, "token_type": "Bearer"}`.
@@ -30,18 +31,14 @@ package enum OAuthTokenEndpoint {
         guard response.isSuccess else {
             throw rejection(response, url: request.url, source: source)
         }
-        let parsed = try? JSONSerialization.jsonObject(with: Data(response.body))
-        guard let object = parsed as? [String: Any],
-            let token = object["access_token"] as? String, !token.isEmpty
+        guard let object = response.jsonObject, let token = object["access_token"]?.stringValue, !token.isEmpty
         else {
             throw CredentialsError(
                 .invalidTokenResponse,
                 "token endpoint \(URLOrigin.of(request.url)) for \(source) answered HTTP \(response.status) without an access_token"
             )
         }
-        let lifetime = (object["expires_in"] as? NSNumber)?.doubleValue
-            ?? (object["expires_in"] as? String).flatMap(Double.init)
-            ?? 3600
+        let lifetime = object["expires_in"].flatMap { $0.stringValue ?? $0.numberLiteral }.flatMap(Double.init) ?? 3600
         return AccessToken(value: token, expiresAt: now.addingTimeInterval(lifetime))
     }
 
@@ -49,13 +46,15 @@ package enum OAuthTokenEndpoint {
     /// left out: `error_description` and other fields may echo the request (a JWT assertion, a refresh token, a
     /// client secret), and the URL may carry credentials of its own.
     private static func rejection(_ response: HTTPResponse, url: String, source: String) -> CredentialsError {
-        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         var oauthError: String?
-        if let error = object?["error"] as? String {
+        switch response.jsonObject?["error"] {
+        case .string(let error)?:
             oauthError = error
-        } else if let error = object?["error"] as? [String: Any] {
+        case .object(let error)?:
             // Google APIs' error shape, which some token endpoints use too.
-            oauthError = ((error["errors"] as? [[String: Any]])?.first?["reason"] as? String) ?? (error["status"] as? String)
+            oauthError = error["errors"]?.arrayValue?.first?.objectValue?["reason"]?.stringValue ?? error["status"]?.stringValue
+        default:
+            break
         }
         // An OAuth error code is a short word of letters and underscores (invalid_grant, UNAUTHENTICATED); anything
         // else (a token has digits, dots or slashes) is not quoted.

@@ -7,6 +7,6 @@ extension TableResource {
     ///
     /// - Throws: `SchemaError` when the answer holds no readable schema (a table created without columns).
     public func tableSchema() throws(SchemaError) -> TableSchema {
-        try TableSchema(jsonData: [UInt8](schema), file: "the schema of \(datasetID).\(tableID)")
+        try TableSchema(json: .object(schema), file: "the schema of \(datasetID).\(tableID)")
     }
 }

@@ -230,7 +230,7 @@ public final class SpoolUploader: Service, Sendable {
         )
         let schemas = SchemaPolicy(configuration: spool.configuration, destination: destination)
         let fetchRemoteSchema = { (dataset: String, table: String) throws -> TableSchema in
-            try TableSchema(jsonData: client.getTable(dataset: dataset, table: table).schema)
+            try TableSchema(json: .object(client.getTable(dataset: dataset, table: table).schema))
         }
         let transport: any DeliveryTransport
         if let writeStreamService {

@@ -20,6 +20,11 @@ public struct TableSchema: Sendable, Equatable {
         } catch {
             throw SchemaError(.notJSON, file: file, "not valid JSON (\(error))")
         }
+        try self.init(json: document, file: file)
+    }
+
+    /// A schema from JSON already parsed (a tables.get answer's `schema`), in any of the forms `init(jsonData:)` reads.
+    public init(json document: JSONValue, file: String? = nil) throws(SchemaError) {
         var reader = SchemaReader(file: file)
         self.fields = try reader.readDocument(document)
     }

@@ -1,22 +1,23 @@
 /// The wording of insertAll row errors, in one place.
 ///
-/// Where the words come from ("ours" marks wording we could not find quoted from the real service;
+/// Where the words come from ("real insertAll answers": wording seen in BigQuery's answers, as README's `schema check`
+/// section quotes some of it; "ours" marks wording we could not find quoted from the real service;
 /// the verdict follows BigQuery's documented rules, the sentence is our own):
 ///
 /// | message | source |
 /// |---|---|
-/// | `Cannot convert value to integer (bad value): 12.7` | DESIGN.md; apache/beam#25228 (insertAll accepts 1, "1", 1.0, "1.0" into INTEGER, refuses a non-zero fraction) |
-/// | `Cannot convert value to floating point (bad value): abc` | DESIGN.md; googleapis/nodejs-bigquery#45 |
+/// | `Cannot convert value to integer (bad value): 12.7` | real insertAll answers; apache/beam#25228 (insertAll accepts 1, "1", 1.0, "1.0" into INTEGER, refuses a non-zero fraction) |
+/// | `Cannot convert value to floating point (bad value): abc` | real insertAll answers; googleapis/nodejs-bigquery#45 |
 /// | `Invalid NUMERIC value: 55.066315446079813` (too many fraction digits is refused, not rounded) | GoogleCloudPlatform/DataflowTemplates#1138, googleapis/nodejs-bigquery#1221 |
 /// | `Invalid BIGNUMERIC value: V` | by analogy with NUMERIC |
 /// | `Cannot convert string value to boolean: 1` | confluentinc/kafka-connect-bigquery#176 |
 /// | `Conversion from bool to string is unsupported.` (numbers into STRING are converted) | googleapis/google-cloud-node#2052 |
-/// | `Failed to decode bytes input. Byte fields must be base64 encoded.` | DESIGN.md |
-/// | `This field: event_properties is not a record.` (object into a non-RECORD column) | the seed's server log; DESIGN.md |
-/// | `Cannot convert std::string to a record field:optional .Msg_0_CLOUD_QUERY_TABLE.Msg_1_… name = N;` | DESIGN.md; proto naming from googleapis/google-cloud-python#3695 (`optional .Msg_0_CLOUD_QUERY_TABLE.Msg_1_CLOUD_QUERY_TABLE_user user = 2;`) |
+/// | `Failed to decode bytes input. Byte fields must be base64 encoded.` | real insertAll answers |
+/// | `This field: event_properties is not a record.` (object into a non-RECORD column) | the seed's server log; real insertAll answers |
+/// | `Cannot convert std::string to a record field:optional .Msg_0_CLOUD_QUERY_TABLE.Msg_1_… name = N;` | real insertAll answers; proto naming from googleapis/google-cloud-python#3695 (`optional .Msg_0_CLOUD_QUERY_TABLE.Msg_1_CLOUD_QUERY_TABLE_user user = 2;`) |
 /// | `Array specified for non-repeated field: value.` at location `fields[0].value` (leaf name in the message, indexed path in the location) | glific/glific#3477 |
 /// | `no such field: step.` at location `step`; nested locations dotted (`user.translator_type`) | google/weather-tools#94; GoogleCloudPlatform/kubernetes-bigquery-python#18 |
-/// | `Missing required fields: Msg_0_CLOUD_QUERY_TABLE.event_id, ….` (one error per row, empty location) | DESIGN.md |
+/// | `Missing required fields: Msg_0_CLOUD_QUERY_TABLE.event_id, ….` (one error per row, empty location) | real insertAll answers |
 /// | `Unrecognized timezone: America/Los_Angeles` — insertAll does not know IANA zone names | googleapis/nodejs-bigquery#859 |
 /// | `Could not parse 'BAD VALUE' as a timestamp. Required format is YYYY-MM-DD HH:MM[:SS[.SSSSSS]]` | googleapis/google-cloud-ruby#1579 |
 /// | `Timestamp field value is out of range: 1625786389636999936` (numbers are epoch seconds) | GoogleCloudPlatform/DataflowTemplates#269 |
@@ -25,7 +26,7 @@
 /// | JSON column: a string must hold JSON text; BigQuery's message contains `syntax error while parsing` | googleapis/google-cloud-php (BigQuery/tests/System/LoadDataAndQueryTest.php, invalidJsonProvider) |
 /// | null elements inside a REPEATED array are refused (wording ours) | googleapis/google-cloud-dotnet#897 |
 /// | a non-array for a REPEATED field: `Repeated field must be imported as a JSON array. Field: X.` | BigQuery's load-job wording, r-dbi/bigrquery#485 |
-/// | `Request payload size exceeds the limit: 10485760 bytes.` (a row alone over the 10 MB request limit) | DESIGN.md (whole-request answer) |
+/// | `Request payload size exceeds the limit: 10485760 bytes.` (a row alone over the 10 MB request limit) | real insertAll answers (whole-request answer) |
 /// | `Schema nested too deeply for field a.b…, maximum allowed depth is 15.` (RECORD fields nest 15 levels at most) | bxparks/bigquery-schema-generator#51 |
 /// | boolean/number into INTEGER, FLOAT, BOOLEAN …; GEOGRAPHY; RANGE; maxLength | ours |
 ///

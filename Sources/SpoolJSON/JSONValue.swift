@@ -25,9 +25,21 @@ extension JSONValue {
         return nil
     }
 
+    /// The number's literal text, when this value is a number.
+    public var numberLiteral: String? {
+        if case .number(let literal) = self { return literal }
+        return nil
+    }
+
     /// The elements, when this value is an array.
     public var arrayValue: [JSONValue]? {
         if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// The Boolean, when this value is one.
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
         return nil
     }
 

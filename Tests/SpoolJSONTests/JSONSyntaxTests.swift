@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SpoolSchema
+@testable import SpoolJSON
 
 @Suite("JSON syntax check for appends")
 struct JSONSyntaxTests {

@@ -8,16 +8,16 @@ import Foundation
 /// Anything else (returning to a container after leaving it, `superEncoder`) throws `Unsupported`, and the caller
 /// falls back to `JSONEncoder`. Values follow `JSONEncoder`'s conventions: dates are handled by the caller's
 /// `date` closure, `Data` is base64, `Decimal` and `URL` as `JSONEncoder` writes them, non-finite floats as strings.
-struct RowEncoder {
-    struct Unsupported: Error {}
+package struct RowEncoder {
+    package struct Unsupported: Error {}
 
     private let date: (Date) -> String
 
-    init(date: @escaping (Date) -> String) {
+    package init(date: @escaping (Date) -> String) {
         self.date = date
     }
 
-    func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+    package func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
         let writer = JSONWriter(date: date)
         try writer.writeValue(value, depth: 0, codingPath: [])
         writer.closeContainers(above: -1)
@@ -140,37 +140,9 @@ private final class JSONWriter {
         writeASCII(text)
     }
 
+    /// Escaped as JSONEncoder escapes: what JSON requires, with the short forms (`\n`, `\b` …).
     func writeString(_ value: String) {
-        var value = value
-        value.withUTF8 { writeString(utf8: $0) }
-    }
-
-    /// Copies runs that need no escaping whole; escapes quotes, backslashes and control characters as JSONEncoder does.
-    private func writeString(utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for index in utf8.indices {
-            let byte = utf8[index]
-            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") { continue }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-            runStart = index + 1
-            bytes.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
-            case 0x0A: bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "t"))
-            case 0x08: bytes.append(UInt8(ascii: "b"))
-            case 0x0C: bytes.append(UInt8(ascii: "f"))
-            default:
-                let hex: StaticString = "0123456789abcdef"
-                bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                bytes.append(hex.utf8Start[Int(byte >> 4)])
-                bytes.append(hex.utf8Start[Int(byte & 0xF)])
-            }
-        }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
-        bytes.append(UInt8(ascii: "\""))
+        JSONText.appendString(value, to: &bytes, escaping: .required)
     }
 
     private func writeASCII(_ text: String) {

@@ -1,6 +1,6 @@
 /// The token-level rules of RFC 8259, shared by the syntax check and the parser so that both accept
-/// exactly the same texts. Works on raw bytes and never allocates.
-enum JSONLexer {
+/// exactly the same texts. Works on raw bytes and never allocates. SpoolSchema's scalar checks use its digit test.
+package enum JSONLexer {
     typealias Bytes = UnsafeBufferPointer<UInt8>
 
     @inline(__always)
@@ -78,8 +78,8 @@ enum JSONLexer {
         }
     }
 
-    @inline(__always)
-    static func isDigit(_ byte: UInt8) -> Bool {
+    @inlinable
+    package static func isDigit(_ byte: UInt8) -> Bool {
         byte &- UInt8(ascii: "0") < 10
     }
 

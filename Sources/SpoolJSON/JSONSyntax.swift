@@ -30,7 +30,7 @@ public enum JSONSyntax {
     }
 
     /// Throws unless `bytes` hold exactly one JSON value of any kind.
-    static func validateValue(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
+    package static func validateValue(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
         var index = 0
         JSONLexer.skipWhitespace(buffer, &index)
         guard index < buffer.count else { throw JSONParseError(.unexpectedEnd, offset: index) }
