@@ -28,26 +28,53 @@ package final class Database {
     /// Runs a statement that answers one text value, such as `PRAGMA journal_mode=WAL`.
     package func text(_ sql: String) throws(SpoolError) -> String? {
         let statement = try Statement(database: handle, sql: sql, persistent: false)
-        return try statement.step() ? statement.optionalText(0) : nil
+        return try statement.step() ? statement.optionalText(.only) : nil
     }
 
     /// Runs a statement that answers one integer, such as `PRAGMA user_version`.
     package func integer(_ sql: String) throws(SpoolError) -> Int64 {
         let statement = try Statement(database: handle, sql: sql, persistent: false)
-        return try statement.step() ? statement.int64(0) : 0
+        return try statement.step() ? statement.int64(.only) : 0
     }
+
+    /// Whether a transaction is open on this connection.
+    package var isInTransaction: Bool {
+        sqlite3_get_autocommit(handle) == 0
+    }
+
+    // MARK: Transactions
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so the transaction cannot
     /// fail half-way with SQLITE_BUSY_SNAPSHOT the way a deferred read-then-write transaction does beside an appender.
+    /// Inside a transaction already, `body` runs in a savepoint of it instead (`savepoint(_:)`): all of it or none of
+    /// it is kept, and the enclosing transaction decides whether it commits.
     package func immediateTransaction<R>(_ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
-        try statement("BEGIN IMMEDIATE").run()
+        if isInTransaction { return try savepoint(body) }
+        try statement(SQL.beginImmediate).run()
         do {
             let result = try body(self)
-            try statement("COMMIT").run()
+            try statement(SQL.commit).run()
             return result
         } catch {
-            if sqlite3_get_autocommit(handle) == 0 {
-                _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+            if isInTransaction {
+                _ = sqlite3_exec(handle, SQL.rollback, nil, nil, nil)
+            }
+            throw error
+        }
+    }
+
+    /// Runs `body` in a savepoint of the open transaction: when it throws, what it changed is rolled back and the
+    /// rest of the transaction stays.
+    private func savepoint<R>(_ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
+        try statement(SQL.savepoint).run()
+        do {
+            let result = try body(self)
+            try statement(SQL.releaseSavepoint).run()
+            return result
+        } catch {
+            if isInTransaction {
+                _ = sqlite3_exec(handle, SQL.rollbackToSavepoint, nil, nil, nil)
+                _ = sqlite3_exec(handle, SQL.releaseSavepoint, nil, nil, nil)
             }
             throw error
         }
@@ -55,10 +82,10 @@ package final class Database {
 
     /// Runs `body` in a deferred read transaction, so that several SELECTs see one snapshot.
     package func readTransaction<R>(_ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
-        try statement("BEGIN").run()
+        try statement(SQL.begin).run()
         defer {
-            if sqlite3_get_autocommit(handle) == 0 {
-                _ = sqlite3_exec(handle, "COMMIT", nil, nil, nil)
+            if isInTransaction {
+                _ = sqlite3_exec(handle, SQL.commit, nil, nil, nil)
             }
         }
         return try body(self)
