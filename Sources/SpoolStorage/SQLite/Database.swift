@@ -46,35 +46,27 @@ package final class Database {
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so the transaction cannot
     /// fail half-way with SQLITE_BUSY_SNAPSHOT the way a deferred read-then-write transaction does beside an appender.
-    /// Inside a transaction already, `body` runs in a savepoint of it instead (`savepoint(_:)`): all of it or none of
-    /// it is kept, and the enclosing transaction decides whether it commits.
+    /// Inside a transaction already, `body` runs in a savepoint of it instead: when it throws, only its own changes
+    /// are rolled back, and the enclosing transaction decides whether the rest commits.
     package func immediateTransaction<R>(_ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
-        if isInTransaction { return try savepoint(body) }
-        try statement(SQL.beginImmediate).run()
-        do {
-            let result = try body(self)
-            try statement(SQL.commit).run()
-            return result
-        } catch {
-            if isInTransaction {
-                _ = sqlite3_exec(handle, SQL.rollback, nil, nil, nil)
-            }
-            throw error
+        if isInTransaction {
+            return try atomically(body, begin: SQL.savepoint, end: SQL.releaseSavepoint, undo: [SQL.rollbackToSavepoint, SQL.releaseSavepoint])
         }
+        return try atomically(body, begin: SQL.beginImmediate, end: SQL.commit, undo: [SQL.rollback])
     }
 
-    /// Runs `body` in a savepoint of the open transaction: when it throws, what it changed is rolled back and the
-    /// rest of the transaction stays.
-    private func savepoint<R>(_ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
-        try statement(SQL.savepoint).run()
+    /// `begin`, then `body`, then `end`; when either throws, `undo` (while a transaction is still open).
+    private func atomically<R>(
+        _ body: (Database) throws(SpoolError) -> R, begin: String, end: String, undo: [String]
+    ) throws(SpoolError) -> R {
+        try statement(begin).run()
         do {
             let result = try body(self)
-            try statement(SQL.releaseSavepoint).run()
+            try statement(end).run()
             return result
         } catch {
-            if isInTransaction {
-                _ = sqlite3_exec(handle, SQL.rollbackToSavepoint, nil, nil, nil)
-                _ = sqlite3_exec(handle, SQL.releaseSavepoint, nil, nil, nil)
+            for sql in undo where isInTransaction {
+                _ = sqlite3_exec(handle, sql, nil, nil, nil)
             }
             throw error
         }
