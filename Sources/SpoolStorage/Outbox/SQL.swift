@@ -1,7 +1,8 @@
 /// Every statement the storage layer runs, in one place: the outbox's, the PRAGMAs that set up and inspect a
 /// connection, and transaction control. The schema itself lives in migrations/.
-/// Values are bound parameters; the few PRAGMAs that take a value are built from the configuration's integers and
-/// names, never from data. Rows are read by column name: an expression's column is named with `AS`.
+/// Values are bound parameters; the few PRAGMAs that take a value (SQLite binds none there) are built from integers
+/// and names of the configuration and the migrations, never from data. Rows are read by column name
+/// (`Statement.column(_:)`): an expression's column is named with `AS`.
 enum SQL {
     // MARK: Append path
 
@@ -198,11 +199,11 @@ enum SQL {
     static func journalSizeLimit(_ bytes: Int64) -> String { "PRAGMA journal_size_limit=\(bytes)" }
     static func maxPageCount(_ pages: Int64) -> String { "PRAGMA max_page_count=\(pages)" }
 
-    // MARK: PRAGMAs: reading a file's state
+    // MARK: PRAGMAs: a file's state
 
-    /// The first read of a file: it fails on a file that is not a database.
+    /// A cheap first read: it fails on a file that is not a database, and opens the WAL for a new connection.
     static let schemaVersion = "PRAGMA schema_version"
-    /// The last migration applied (migrations/).
+    /// The last migration applied (migrations/); the migrator sets it.
     static let userVersion = "PRAGMA user_version"
     static func setUserVersion(_ version: Int64) -> String { "PRAGMA user_version = \(version)" }
     static let pageSize = "PRAGMA page_size"
