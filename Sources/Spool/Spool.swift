@@ -17,10 +17,11 @@ import SpoolStorage
 public final class Spool: Sendable {
     public let path: String
     public let configuration: Configuration
+    /// The storage, for this library and its tests and benchmarks; tools use the public methods.
     package let outbox: Outbox
     let metrics: SpoolMetrics
     /// Strict mode's schema verdicts (no destination is known to `append`).
-    package let schemaPolicy: SchemaPolicy
+    let schemaPolicy: SchemaPolicy
 
     /// Opens (creating and migrating when needed) the spool file at `path`.
     ///
@@ -92,8 +93,8 @@ public final class Spool: Sendable {
     }
 
     /// The checks `append` makes before anything else (strict schemas aside): a valid table name, the size limit,
-    /// one JSON object. `spoolctl dead-letters requeue` applies them too, so nothing goes back that the outbox refuses.
-    package func checkRow(_ json: String, table: String) throws(SpoolError) {
+    /// one JSON object. `requeueDeadLetters` applies them too, so nothing goes back that the outbox refuses.
+    func checkRow(_ json: String, table: String) throws(SpoolError) {
         try TableName.validate(table)
         var json = json
         let size = json.utf8.count
@@ -154,10 +155,5 @@ public final class Spool: Sendable {
     /// Rewrites the running totals from the rows in one transaction and returns the drift it corrected.
     public func repairTotals() throws(SpoolError) -> [TotalsDrift] {
         try outbox.repairTotals()
-    }
-
-    /// Dead letters, newest first.
-    public func deadLetters(matching filter: DeadLetterFilter = DeadLetterFilter()) throws(SpoolError) -> [DeadLetter] {
-        try outbox.deadLetters(matching: filter)
     }
 }

@@ -45,7 +45,7 @@ struct DeadLetterSelection: ParsableArguments {
             let queryLimit = before == nil ? cap : Int(Int32.max)
             letters = try spool.deadLetters(matching: DeadLetterFilter(table: table, reason: reason, since: since?.iso, limit: queryLimit))
         } else {
-            letters = try ids.compactMap { try spool.outbox.deadLetter(id: $0) }
+            letters = try ids.compactMap { try spool.deadLetter(id: $0) }
             let missing = Set(ids).subtracting(letters.map(\.id))
             guard missing.isEmpty else {
                 let list = missing.sorted().map(String.init).joined(separator: ", ")

@@ -35,7 +35,7 @@ extension DeadLetters {
                         return
                     }
                 }
-                let removed = try spool.outbox.purgeDeadLetters(ids: letters.map(\.id))
+                let removed = try spool.purgeDeadLetters(ids: letters.map(\.id))
                 Output.line("removed \(NumberText.grouped(removed)) dead letters")
             }
         }

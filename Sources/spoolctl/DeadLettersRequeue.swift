@@ -24,42 +24,20 @@ extension DeadLetters {
 
         func run() throws {
             try selection.change(ids, in: location) { file, spool, letters in
-                let schemas = SchemaPolicy(configuration: file.spool, destination: file.destination)
-                var unchecked: Set<String> = []
-                var movable: [DeadLetter] = []
-                var staying: [(letter: DeadLetter, verdict: RowError)] = []
-                for letter in letters {
-                    // What append itself refuses the outbox would never deliver: checked with or without a schema.
-                    do throws(SpoolError) {
-                        try spool.checkRow(letter.payload, table: letter.table)
-                    } catch {
-                        staying.append((letter, RowError(reason: error.code.description, location: error.location ?? "", message: error.message)))
-                        continue
-                    }
-                    guard let validator = schemas.validator(for: letter.table) else {
-                        unchecked.insert(letter.table)
-                        movable.append(letter)
-                        continue
-                    }
-                    if let verdict = validator.validate(json: letter.payload) {
-                        staying.append((letter, verdict))
-                    } else {
-                        movable.append(letter)
-                    }
+                let outcome = try spool.requeueDeadLetters(ids: letters.map(\.id), destination: file.destination)
+                Output.line("requeued \(NumberText.grouped(outcome.requeued)) rows to the outbox with their original insert ids")
+                if !outcome.unvalidatedTables.isEmpty {
+                    Diagnostics.note("not validated (no schema configured): \(outcome.unvalidatedTables.joined(separator: ", "))")
                 }
-                let moved = try spool.outbox.requeueDeadLetters(ids: movable.map(\.id).sorted(), now: TimeText.nowMillis())
-                Output.line("requeued \(NumberText.grouped(moved)) rows to the outbox with their original insert ids")
-                if !unchecked.isEmpty {
-                    Diagnostics.note("not validated (no schema configured): \(unchecked.sorted().joined(separator: ", "))")
+                if outcome.missing > 0 {
+                    Diagnostics.note("\(outcome.missing) rows were gone before they could be moved (requeued or purged meanwhile)")
                 }
-                if moved < movable.count {
-                    Diagnostics.note("\(movable.count - moved) rows were gone before they could be moved (requeued or purged meanwhile)")
-                }
-                guard !staying.isEmpty else { return }
-                Output.line("\(NumberText.grouped(staying.count)) rows stay dead letters: the outbox would not deliver them as they are")
-                for (letter, verdict) in staying.sorted(by: { $0.letter.id < $1.letter.id }) {
+                guard !outcome.kept.isEmpty else { return }
+                Output.line("\(NumberText.grouped(outcome.kept.count)) rows stay dead letters: the outbox would not deliver them as they are")
+                for kept in outcome.kept {
+                    let verdict = kept.verdict
                     let location = verdict.location.isEmpty ? "" : " at \(verdict.location)"
-                    Output.line("  \(letter.id) \(letter.table): \(verdict.reason)\(location): \(verdict.message)")
+                    Output.line("  \(kept.letter.id) \(kept.letter.table): \(verdict.reason)\(location): \(verdict.message)")
                 }
                 throw ExitCode(2)
             }

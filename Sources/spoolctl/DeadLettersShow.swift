@@ -20,7 +20,7 @@ extension DeadLetters {
             let file = try location.loadConfiguration()
             let spool = try location.openSpool(file, readOnly: true)
             defer { spool.close() }
-            guard let letter = try spool.outbox.deadLetter(id: id) else {
+            guard let letter = try spool.deadLetter(id: id) else {
                 throw CommandFailure("no dead letter with id \(id) in \(spool.path)")
             }
             let payload = try? JSONParser.parse(letter.payload)

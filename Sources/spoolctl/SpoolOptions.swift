@@ -28,7 +28,7 @@ struct SpoolOptions: ParsableArguments {
 
     /// Opens the spool file, which must already be a spool of this version: a tool never creates one from a typo,
     /// never turns another file into one, and migrates only when asked to (`opening: .existingAndMigrate`).
-    /// Commands that write refuse to run as a user other than the file's owner (or root).
+    /// Commands that write refuse to run as a user other than the file's owner or root (`SpoolOpening` says why).
     func openSpool(_ file: SpoolConfigurationFile, readOnly: Bool, opening: SpoolOpening = .existingOnly) throws -> Spool {
         try Self.openSpool(at: spoolPath(in: file), file, readOnly: readOnly, opening: opening)
     }
@@ -43,31 +43,11 @@ struct SpoolOptions: ParsableArguments {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw CommandFailure("the spool file \(path) cannot be read (permissions)")
         }
-        if !readOnly {
-            try requireOwner(path)
-        }
         var configuration = file.spool
         configuration.readOnly = readOnly
         configuration.opening = opening
         configuration.logger = nil
         return try Spool(path: path, configuration: configuration)
-    }
-
-    /// SQLite creates the -wal and -shm files as the user who opens the spool (as root, it gives them to the file's
-    /// owner): another user's would be files the application could no longer write, and its next append would fail.
-    private static func requireOwner(_ path: String) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return }
-        let user = geteuid()
-        guard user != 0, user != info.st_uid else { return }
-        throw CommandFailure(
-            "the spool file \(path) belongs to uid \(info.st_uid), not to this user (uid \(user)) (permission): -wal/-shm files this command created would be ours and the application could not write them; run it as the file's owner (e.g. sudo -u \(Self.userName(info.st_uid)) spoolctl …)"
-        )
-    }
-
-    private static func userName(_ uid: uid_t) -> String {
-        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "#\(uid)" }
-        return String(cString: name)
     }
 }
 
@@ -76,7 +56,7 @@ struct SpoolOptions: ParsableArguments {
 enum DestinationLookup {
     static func destination(file: SpoolConfigurationFile, spool: Spool?) throws -> Destination {
         if let destination = file.destination { return destination }
-        if let spool, let text = try spool.outbox.setting(DestinationSetting.key), let recorded = DestinationSetting.decode(text) {
+        if let recorded = try spool?.recordedDestination() {
             return recorded
         }
         throw CommandFailure(

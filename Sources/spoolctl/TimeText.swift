@@ -68,14 +68,9 @@ enum NumberText {
         return String(format: "%.1fM", Double(value) / 1_000_000)
     }
 
+    /// `1,204,000`: Foundation's grouping, as the library's configuration messages print numbers.
     static func grouped(_ value: Int) -> String {
-        let digits = String(abs(value))
-        var out = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(character)
-        }
-        return value < 0 ? "-" + out : out
+        value.formatted(IntegerFormatStyle<Int>(locale: Locale(identifier: "en_US")))
     }
 
     /// `512 B`, `12 KB`, `1.2 MB`, `3.4 GB` (powers of 1024).

@@ -197,6 +197,25 @@ struct OutboxTests {
         #expect(try outbox.pendingTotals().rows == 700)
     }
 
+    @Test("under the dropOldest cap, rows sharing a transaction each evict and insert as one step: all acknowledged, the cap held, the totals exact")
+    func groupCommitEvictsUnderTheCap() throws {
+        let directory = try TestDirectory()
+        let outbox = try openOutbox(directory.path("spool.db")) {
+            $0.maxPendingRows = 100
+            $0.capPolicy = .dropOldest
+        }
+        defer { outbox.close() }
+        let outcomes = appendConcurrently(outbox, threads: 8, rowsEach: 125)
+        #expect(outcomes.failures.isEmpty)
+        #expect(outcomes.acknowledged.count == 1000)
+        #expect(outbox.appendCommitCount < 1000, "some rows shared a transaction")
+        #expect(try outbox.pendingTotals().rows == 100)
+        #expect(try outbox.status().tables.first?.droppedRows == 900)
+        #expect(try outbox.totalsDrift() == [])
+        let stored = try outbox.claim(table: "t", now: 1, maxRows: 10_000, maxBytes: 1 << 30).map(\.insertId)
+        #expect(stored.count == 100 && Set(stored).isSubset(of: Set(outcomes.acknowledged)))
+    }
+
     @Test("when a shared transaction fails (disk full), every row gets its own outcome and only acknowledged rows are stored")
     func groupCommitFallsBackRowByRowOnFailure() throws {
         let directory = try TestDirectory()

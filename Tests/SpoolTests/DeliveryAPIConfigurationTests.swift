@@ -67,25 +67,29 @@ struct DeliveryAPIConfigurationTests {
     @Test("the spool file records the API with the destination; a record from before it decodes as insertAll")
     func recordedDestinationRoundTrip() throws {
         let destination = Destination(project: "p1", dataset: "d1", api: .storageWrite, writeEndpoint: "http://127.0.0.1:9060")
-        let text = DestinationSetting.encode(destination)
-        #expect(text.contains(#""api":"storageWrite""#))
-        #expect(DestinationSetting.decode(text) == destination)
-        let old = DestinationSetting.decode(#"{"dataset":"d1","endpoint":"https://bigquery.googleapis.com","ignoreUnknownValues":false,"project":"p1","tables":{}}"#)
-        #expect(old?.api == .insertAll)
-        #expect(old?.writeEndpoint == Destination.defaultWriteEndpoint)
-
-        // An uploader records it when it drains.
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let spool = try Spool(path: directory.file("spool.db").path)
         defer { spool.close() }
+
+        // An uploader records it when it drains.
         var configuration = fastUploaderConfiguration()
         configuration.credentials = .none
         let uploader = try SpoolUploader(
             spool: spool, destination: destination, configuration: configuration, writeStreamService: InMemoryWriteStreamService()
         )
         _ = try uploader.drain(timeout: .seconds(1))
-        let recorded = try #require(try spool.outbox.setting(DestinationSetting.key))
-        #expect(DestinationSetting.decode(recorded)?.api == .storageWrite)
+        #expect(try spool.recordedDestination() == destination)
+        let recorded = try #require(try spool.outbox.setting("destination"))
+        #expect(recorded.contains(#""api":"storageWrite""#))
+
+        // A record written before the API was a setting reads as insertAll, with Google's Storage API host.
+        try spool.outbox.setSetting(
+            "destination", to: #"{"dataset":"d1","endpoint":"https://bigquery.googleapis.com","ignoreUnknownValues":false,"project":"p1","tables":{}}"#
+        )
+        let old = try spool.recordedDestination()
+        #expect(old?.project == "p1")
+        #expect(old?.api == .insertAll)
+        #expect(old?.writeEndpoint == Destination.defaultWriteEndpoint)
     }
 }

@@ -244,7 +244,7 @@ struct UploaderStubTests {
         #expect(try spool.status().pendingRows == 0)
         #expect(stub.storedEventIds(dataset: "analytics", table: "user_search_events").count == 60)
         #expect(try spool.outbox.lease() == nil, "the lease is released on the way out")
-        #expect(DestinationSetting.decode(try spool.outbox.setting(DestinationSetting.key) ?? "") == destination)
+        #expect(try spool.recordedDestination() == destination)
     }
 }
 

@@ -211,14 +211,9 @@ enum Suggestion {
 
 /// Numbers in configuration messages, as people write them.
 enum NumberWords {
-    static func grouped(_ number: some FixedWidthInteger) -> String {
-        let digits = String(number.magnitude)
-        var grouped = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { grouped += "," }
-            grouped.append(digit)
-        }
-        return (number < 0 ? "-" : "") + grouped
+    /// `2,147,483,647`: Foundation's grouping, as spoolctl's `NumberText.grouped` prints counts.
+    static func grouped<Number: FixedWidthInteger>(_ number: Number) -> String {
+        number.formatted(IntegerFormatStyle<Number>(locale: Locale(identifier: "en_US")))
     }
 
     static func seconds(_ value: Double) -> String {

@@ -1,14 +1,13 @@
 import SpoolSchema
 
 /// How a spool judges rows against table schemas, the one place that says so: strict `append`, the uploader's local
-/// verdicts, `spoolctl dead-letters requeue` and `spoolctl schema check` all judge with it, so they cannot disagree
-/// about a row.
+/// verdicts, `requeueDeadLetters` and `spoolctl schema check` all judge with it, so they cannot disagree about a row.
 ///
 /// It owns a validator per event table, the rule for BigQuery's `ignoreUnknownValues`, and the switch to the remote
 /// schema when BigQuery's table has drifted from the local file (checked once per table and uploader run).
-package struct SchemaPolicy: Sendable {
+public struct SchemaPolicy: Sendable {
     /// Whether fields a schema does not have are dropped (true) or make the row invalid.
-    package let ignoreUnknownValues: Bool
+    public let ignoreUnknownValues: Bool
     private let localSchemas: [String: TableSchema]
     private var validators: [String: RowValidator]
     /// Tables whose remote schema was already compared with the local one.
@@ -27,29 +26,29 @@ package struct SchemaPolicy: Sendable {
     }
 
     /// A validator of one schema file, for `spoolctl schema check`, where the flag is given on the command line.
-    package static func validator(_ schema: TableSchema, ignoreUnknownValues: Bool) -> RowValidator {
+    public static func validator(_ schema: TableSchema, ignoreUnknownValues: Bool) -> RowValidator {
         RowValidator(schema: schema, ignoreUnknownValues: ignoreUnknownValues)
     }
 
     /// The policy of a spool's configuration, for rows bound to `destination` (nil where none is known, as in
     /// `append`).
-    package init(configuration: Spool.Configuration, destination: Destination?) {
+    public init(configuration: Spool.Configuration, destination: Destination?) {
         self.init(schemas: configuration.schemas, ignoreUnknownValues: Self.ignoresUnknownValues(spool: configuration, destination: destination))
     }
 
     /// The validator of `table`, nil when no schema is configured for it.
-    package func validator(for table: String) -> RowValidator? {
+    public func validator(for table: String) -> RowValidator? {
         validators[table]
     }
 
     /// The tables with a schema, sorted.
-    package var tables: [String] {
+    public var tables: [String] {
         validators.keys.sorted()
     }
 
     /// The first error BigQuery would report for `json` in `table`; nil when it would accept the row or no schema
     /// is configured for the table.
-    package func verdict(json: String, table: String) -> RowError? {
+    public func verdict(json: String, table: String) -> RowError? {
         validators[table]?.validate(json: json)
     }
 

@@ -103,7 +103,7 @@ public final class SpoolUploader: Service, Sendable {
             throw SpoolError(.alreadyRunning, "this uploader is already running (call run() once per SpoolUploader)")
         }
         defer { control.withLock { $0 = Control() } }
-        try? spool.outbox.setSetting(DestinationSetting.key, to: DestinationSetting.encode(destination))
+        try? spool.recordDestination(destination)
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -285,7 +285,7 @@ public final class SpoolUploader: Service, Sendable {
             lease.release()
             control.withLock { _ = $0.drainHolders.remove(lease.holder) }
         }
-        try? spool.outbox.setSetting(DestinationSetting.key, to: DestinationSetting.encode(destination))
+        try? spool.recordDestination(destination)
         var outcome = DrainOutcome(report: DeliveryReport(), remainingRows: 0, leaseHeldBy: nil, timedOut: false, stopped: false)
 
         while try !lease.hold() {
@@ -347,19 +347,4 @@ extension SpoolUploader {
     }
 
     private var leaseReleased: Bool { control.withLock { $0.leaseReleased } }
-}
-
-/// The destination as recorded in the spool file's settings, so `spoolctl` can drain with credentials only.
-package enum DestinationSetting {
-    package static let key = "destination"
-
-    package static func encode(_ destination: Destination) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(destination)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
-
-    package static func decode(_ text: String) -> Destination? {
-        try? JSONDecoder().decode(Destination.self, from: Data(text.utf8))
-    }
 }

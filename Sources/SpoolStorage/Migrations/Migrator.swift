@@ -1,5 +1,5 @@
-/// Brings a spool file to the latest schema: each pending migration and its `user_version` bookkeeping commit
-/// together in one IMMEDIATE transaction (as GRDB's DatabaseMigrator does), so a crash leaves a whole version.
+/// Brings a spool file to the latest schema: every pending migration, each followed by its `user_version`, in one
+/// IMMEDIATE transaction, so a crash leaves the file at the version it had or at the latest, never in between.
 package enum Migrator {
     /// The schema version this build writes and reads.
     package static var latestVersion: Int64 { Migration.embedded.last?.version ?? 0 }
@@ -8,9 +8,9 @@ package enum Migrator {
     /// re-read inside the write lock, so each migration runs exactly once.
     static func migrate(_ database: Database, path: String, migrations: [Migration] = Migration.embedded) throws(SpoolError) {
         let latest = migrations.last?.version ?? 0
-        guard try database.integer("PRAGMA user_version") < latest else { return }
+        guard try database.integer(SQL.userVersion) < latest else { return }
         try database.immediateTransaction { (database: Database) throws(SpoolError) in
-            let current = try database.integer("PRAGMA user_version")
+            let current = try database.integer(SQL.userVersion)
             if current > latest {
                 throw newerVersion(path: path, found: current, supported: latest)
             }
@@ -20,14 +20,14 @@ package enum Migrator {
                 } catch {
                     throw SpoolError(error.code, "migration \(migration.name) failed on \(path): \(error.message)", sqliteCode: error.sqliteCode)
                 }
-                try database.execute("PRAGMA user_version = \(migration.version)")
+                try database.execute(SQL.setUserVersion(migration.version))
             }
         }
     }
 
     /// For read-only opens: the file must already be at exactly this build's version.
     static func requireCurrent(_ database: Database, path: String) throws(SpoolError) {
-        let version = try database.integer("PRAGMA user_version")
+        let version = try database.integer(SQL.userVersion)
         if version == 0 {
             throw SpoolError(.notASpool, "\(path) is not a spool (no schema version); it was left untouched")
         }

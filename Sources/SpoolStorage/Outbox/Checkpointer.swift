@@ -126,7 +126,7 @@ final class Checkpointer: Sendable {
         // BUSY: another checkpoint is running (another process's checkpointer), or a FULL checkpoint could not get
         // the writers' lock within the busy timeout. Either way there is nothing to do now.
         if rc != SQLITE_OK && rc & 0xff != SQLITE_BUSY {
-            let sql = mode == SQLITE_CHECKPOINT_FULL ? "PRAGMA wal_checkpoint(FULL)" : "PRAGMA wal_checkpoint(PASSIVE)"
+            let sql = mode == SQLITE_CHECKPOINT_FULL ? SQL.checkpointFull : SQL.checkpointPassive
             throw SQLiteResult.error(rc, database: database.handle, sql: sql)
         }
         return (walFrames, copiedFrames)

@@ -1,5 +1,8 @@
-/// Every statement the outbox runs, in one place. The schema itself lives in migrations/.
-/// All values are bound parameters: no statement is ever built from data.
+/// Every statement the storage layer runs, in one place: the outbox's, the PRAGMAs that set up and inspect a
+/// connection, and transaction control. The schema itself lives in migrations/.
+/// Values are bound parameters; the few PRAGMAs that take a value (SQLite binds none there) are built from integers
+/// and names of the configuration and the migrations, never from data. Rows are read by column name
+/// (`Statement.column(_:)`): an expression's column is named with `AS`.
 enum SQL {
     // MARK: Append path
 
@@ -14,7 +17,10 @@ enum SQL {
         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
         """
     static let oldestRows = "SELECT id, table_name, payload_bytes FROM outbox ORDER BY id LIMIT ?1"
-    static let totals = "SELECT coalesce(sum(pending_rows), 0), coalesce(sum(pending_bytes), 0) FROM pending_by_table"
+    static let totals = """
+        SELECT coalesce(sum(pending_rows), 0) AS pending_rows, coalesce(sum(pending_bytes), 0) AS pending_bytes
+          FROM pending_by_table
+        """
 
     // MARK: Removing rows (the outbox_totals_delete trigger subtracts each from the running totals)
 
@@ -40,7 +46,7 @@ enum SQL {
          WHERE table_name = ?1 AND next_attempt_at <= ?2
          ORDER BY id LIMIT ?3
         """
-    static let nextAttempt = "SELECT min(next_attempt_at) FROM outbox WHERE table_name = ?1"
+    static let nextAttempt = "SELECT min(next_attempt_at) AS next_attempt_at FROM outbox WHERE table_name = ?1"
     static let reschedule = "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1"
     static let deadLetter = """
         INSERT INTO dead_letters
@@ -97,22 +103,24 @@ enum SQL {
 
     /// How many of the tables every spool has had since its first migration exist: 2 in a spool.
     static let spoolTableCount = """
-        SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('outbox', 'dead_letters')
+        SELECT count(*) AS tables FROM sqlite_master WHERE type = 'table' AND name IN ('outbox', 'dead_letters')
         """
 
     /// Per-table figures from the bookkeeping of migrations/0004_per_table_totals.sql: the running totals, the
     /// table's first row in append order, and its retrying rows' earliest due time and most tries (two partial
     /// indexes). A few index seeks per table, however long the backlog.
     static let pendingByTable = """
-        SELECT t.table_name, t.pending_rows, t.pending_bytes, t.retrying_rows,
-               (SELECT created_at FROM outbox o WHERE o.table_name = t.table_name ORDER BY o.id LIMIT 1),
-               (SELECT min(next_attempt_at) FROM outbox o WHERE o.table_name = t.table_name AND o.attempts > 0),
-               (SELECT max(attempts) FROM outbox o WHERE o.table_name = t.table_name AND o.attempts > 0)
+        SELECT t.table_name AS table_name, t.pending_rows AS pending_rows, t.pending_bytes AS pending_bytes,
+               t.retrying_rows AS retrying_rows,
+               (SELECT created_at FROM outbox o WHERE o.table_name = t.table_name ORDER BY o.id LIMIT 1) AS oldest_created_at,
+               (SELECT min(next_attempt_at) FROM outbox o WHERE o.table_name = t.table_name AND o.attempts > 0) AS retries_due_at,
+               (SELECT max(attempts) FROM outbox o WHERE o.table_name = t.table_name AND o.attempts > 0) AS max_attempts
           FROM pending_by_table t WHERE t.pending_rows > 0
         """
     static let deadLettersByReason = """
-        SELECT c.table_name, c.reason, c.letters,
+        SELECT c.table_name AS table_name, c.reason AS reason, c.letters AS letters,
                (SELECT max(dead_lettered_at) FROM dead_letters d WHERE d.table_name = c.table_name AND d.reason = c.reason)
+                   AS newest_dead_lettered_at
           FROM dead_letter_counts c WHERE c.letters > 0
         """
 
@@ -130,9 +138,6 @@ enum SQL {
         DELETE FROM dead_letter_counts;
         INSERT INTO dead_letter_counts SELECT * FROM dead_letter_counts_counted;
         """
-    static let pageCount = "PRAGMA page_count"
-    static let freelistCount = "PRAGMA freelist_count"
-    static let pageSize = "PRAGMA page_size"
 
     // MARK: Lease
 
@@ -173,4 +178,40 @@ enum SQL {
           FROM dead_letters WHERE id = ?1
         """
     static let deleteDeadLetter = "DELETE FROM dead_letters WHERE id = ?1"
+
+    // MARK: Transactions
+
+    static let begin = "BEGIN"
+    static let beginImmediate = "BEGIN IMMEDIATE"
+    static let commit = "COMMIT"
+    static let rollback = "ROLLBACK"
+    /// Nested work inside a transaction (`Database.immediateTransaction`); savepoints of one name nest.
+    static let savepoint = "SAVEPOINT nested"
+    static let releaseSavepoint = "RELEASE nested"
+    static let rollbackToSavepoint = "ROLLBACK TO nested"
+
+    // MARK: PRAGMAs: setting up a connection
+
+    static let journalModeWAL = "PRAGMA journal_mode=WAL"
+    static let queryOnly = "PRAGMA query_only=ON"
+    static func setPageSize(_ bytes: Int) -> String { "PRAGMA page_size=\(bytes)" }
+    static func synchronous(_ mode: SQLiteConnection.Synchronous) -> String { "PRAGMA synchronous=\(mode.rawValue)" }
+    static func journalSizeLimit(_ bytes: Int64) -> String { "PRAGMA journal_size_limit=\(bytes)" }
+    static func maxPageCount(_ pages: Int64) -> String { "PRAGMA max_page_count=\(pages)" }
+
+    // MARK: PRAGMAs: a file's state
+
+    /// A cheap first read: it fails on a file that is not a database, and opens the WAL for a new connection.
+    static let schemaVersion = "PRAGMA schema_version"
+    /// The last migration applied (migrations/); the migrator sets it.
+    static let userVersion = "PRAGMA user_version"
+    static func setUserVersion(_ version: Int64) -> String { "PRAGMA user_version = \(version)" }
+    static let pageSize = "PRAGMA page_size"
+    static let pageCount = "PRAGMA page_count"
+    /// Answers "ok", or one line per problem found.
+    static let quickCheck = "PRAGMA quick_check"
+    static let integrityCheck = "PRAGMA integrity_check"
+    /// What a failed checkpoint reports as its SQL (checkpoints run through `sqlite3_wal_checkpoint_v2`).
+    static let checkpointPassive = "PRAGMA wal_checkpoint(PASSIVE)"
+    static let checkpointFull = "PRAGMA wal_checkpoint(FULL)"
 }

@@ -1,6 +1,9 @@
 import Foundation
 
 /// How `Spool(path:)` treats the file it opens.
+///
+/// Opened for writing, the operator openings (`existingOnly`, `existingAndMigrate`) refuse a user other than the
+/// file's owner (root aside) with `.readOnly`: -wal and -shm files that user created would lock the application out.
 public enum SpoolOpening: Sendable {
     /// The application's own spool: a missing file is created, an older one migrated.
     case createOrMigrate
@@ -42,7 +45,7 @@ package enum SpoolFile {
         let connection = try openForLook(path, options: options)
         defer { connection.close() }
         return try connection.withDatabase { (database: Database) throws(SpoolError) -> Int64 in
-            let version = try database.integer("PRAGMA user_version")
+            let version = try database.integer(SQL.userVersion)
             guard version > 0, try database.integer(SQL.spoolTableCount) == 2 else {
                 throw SpoolError(.notASpool, "\(path) is a SQLite database but not a spool (it has no outbox and dead_letters tables); it was left untouched")
             }
@@ -69,18 +72,40 @@ package enum SpoolFile {
     }
 
     /// A read-only connection creates the -shm file when it is missing. Created by a user other than the spool's
-    /// owner (root excepted: SQLite gives files it creates as root to the database's owner), the owner could no
-    /// longer write it and the application's next append would fail: refused instead.
+    /// owner, the owner could no longer write it and the application's next append would fail: refused instead.
     private static func refuseForeignSideFiles(_ path: String) throws(SpoolError) {
         guard FileManager.default.fileExists(atPath: path + "-wal"), !FileManager.default.fileExists(atPath: path + "-shm") else { return }
-        var info = stat()
-        guard stat(path, &info) == 0 else { return }
-        let user = geteuid()
-        guard user != 0, user != info.st_uid else { return }
+        guard let (owner, user) = foreignOwner(of: path) else { return }
         throw SpoolError(
             .readOnly,
-            "cannot read the spool at \(path) as this user (permission): reading it would create \(path)-shm owned by uid \(user), which the spool's owner (uid \(info.st_uid)) could not write; run the command as the owner"
+            "cannot read the spool at \(path) as this user (permission): reading it would create \(path)-shm owned by uid \(user), which the spool's owner (uid \(owner)) could not write; run the command as the owner"
         )
+    }
+
+    /// For the operator openings that write (`SpoolOpening.existingOnly` and `.existingAndMigrate`): a connection
+    /// that writes creates the -wal and -shm files when they are missing, as this user. Another user's would be
+    /// files the application could no longer write, and its next append would fail: refused instead.
+    static func requireOwner(_ path: String) throws(SpoolError) {
+        guard let (owner, user) = foreignOwner(of: path) else { return }
+        throw SpoolError(
+            .readOnly,
+            "the spool file \(path) belongs to uid \(owner), not to this user (uid \(user)) (permission): -wal/-shm files this command created would be ours and the application could not write them; run it as the file's owner (e.g. sudo -u \(userName(owner)) spoolctl …)"
+        )
+    }
+
+    /// The file's owner and this process's user when they differ; nil when they are the same, when the file cannot
+    /// be read, or for root (SQLite gives the files it creates as root to the database's owner).
+    private static func foreignOwner(of path: String) -> (owner: uid_t, user: uid_t)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let user = geteuid()
+        guard user != 0, user != info.st_uid else { return nil }
+        return (info.st_uid, user)
+    }
+
+    private static func userName(_ uid: uid_t) -> String {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "#\(uid)" }
+        return String(cString: name)
     }
 
     /// The message for a read-only open that SQLite refused because it could not create or write the -shm file.

@@ -20,7 +20,7 @@ public struct WriteStreamState: Sendable, Equatable, Codable {
 enum WriteStreamSQL {
     static let streams = """
         SELECT s.table_name, s.stream, s.next_offset, s.created_at, s.last_used_at,
-               (SELECT count(*) FROM outbox o WHERE o.table_name = s.table_name AND o.stream_offset IS NOT NULL)
+               (SELECT count(*) FROM outbox o WHERE o.table_name = s.table_name AND o.stream_offset IS NOT NULL) AS held_rows
           FROM write_streams s WHERE ?1 IS NULL OR s.table_name = ?1 ORDER BY s.table_name
         """
     /// Rows holding offsets, in offset order (the outbox_by_stream_offset index).
@@ -55,12 +55,14 @@ extension Outbox {
             try database.readTransaction { (database: Database) throws(SpoolError) -> [WriteStreamState] in
                 let statement = try database.statement(WriteStreamSQL.streams)
                 defer { statement.reset() }
+                let columns = try statement.columns(StreamColumns.self)
                 try statement.bind(1, table)
                 var streams: [WriteStreamState] = []
                 while try statement.step() {
                     streams.append(WriteStreamState(
-                        table: statement.text(0), stream: statement.text(1), nextOffset: statement.int64(2),
-                        createdAt: statement.int64(3), lastUsedAt: statement.int64(4), heldRows: statement.int(5)
+                        table: statement.text(columns.table), stream: statement.text(columns.stream),
+                        nextOffset: statement.int64(columns.nextOffset), createdAt: statement.int64(columns.createdAt),
+                        lastUsedAt: statement.int64(columns.lastUsedAt), heldRows: statement.int(columns.heldRows)
                     ))
                 }
                 return streams
@@ -79,19 +81,20 @@ extension Outbox {
         try worker.withDatabase { (database: Database) throws(SpoolError) -> [OutboxRow]? in
             let statement = try database.statement(WriteStreamSQL.heldRows)
             defer { statement.reset() }
+            let columns = try statement.columns(HeldRowColumns.self)
             try statement.bind(1, table)
             try statement.bind(2, maxRows)
             var rows: [OutboxRow] = []
             var bytes = 0
             while try statement.step() {
-                if rows.isEmpty && statement.int64(7) > now { return [] }
-                let size = statement.int(3)
+                if rows.isEmpty && statement.int64(columns.nextAttemptAt) > now { return [] }
+                let size = statement.int(columns.payloadBytes)
                 if !rows.isEmpty && bytes + size > maxBytes { break }
                 bytes += size
                 rows.append(OutboxRow(
-                    id: statement.int64(0), table: table, insertId: statement.text(1), payload: statement.text(2),
-                    payloadBytes: size, createdAt: statement.int64(4), attempts: statement.int(5),
-                    streamOffset: statement.int64(6)
+                    id: statement.int64(columns.id), table: table, insertId: statement.text(columns.insertId),
+                    payload: statement.text(columns.payload), payloadBytes: size, createdAt: statement.int64(columns.createdAt),
+                    attempts: statement.int(columns.attempts), streamOffset: statement.int64(columns.streamOffset)
                 ))
             }
             return rows.isEmpty ? nil : rows
@@ -103,8 +106,9 @@ extension Outbox {
         try worker.withDatabase { (database: Database) throws(SpoolError) -> Int64? in
             let statement = try database.statement(WriteStreamSQL.firstHeldDue)
             defer { statement.reset() }
+            let due = try statement.column("next_attempt_at")
             try statement.bind(1, table)
-            return try statement.step() ? statement.int64(0) : nil
+            return try statement.step() ? statement.int64(due) : nil
         }
     }
 
@@ -149,10 +153,11 @@ extension Outbox {
                 try writeTransaction(database) { (database: Database) throws(SpoolError) -> Int64 in
                     let current = try database.statement(WriteStreamSQL.currentOffset)
                     defer { current.reset() }
+                    let nextOffset = try current.column("next_offset")
                     try current.bind(1, table)
                     try current.bind(2, stream)
                     guard try current.step() else { throw Self.offsetsRefused }
-                    let first = current.int64(0)
+                    let first = current.int64(nextOffset)
                     current.reset()
                     guard expected.map({ $0 == first }) ?? true else { throw Self.offsetsRefused }
                     let give = try database.statement(WriteStreamSQL.giveOffset)
@@ -227,5 +232,47 @@ extension Outbox {
     /// Rolls `giveOffsets`' transaction back; never leaves this file.
     private static var offsetsRefused: SpoolError {
         SpoolError(.busy, "the rows were given offsets elsewhere, or the stream was replaced")
+    }
+}
+
+/// `WriteStreamSQL.streams`: one table's stream.
+private struct StreamColumns: ResultColumns {
+    let table: Column
+    let stream: Column
+    let nextOffset: Column
+    let createdAt: Column
+    let lastUsedAt: Column
+    let heldRows: Column
+
+    init(_ statement: Statement) throws(SpoolError) {
+        table = try statement.column("table_name")
+        stream = try statement.column("stream")
+        nextOffset = try statement.column("next_offset")
+        createdAt = try statement.column("created_at")
+        lastUsedAt = try statement.column("last_used_at")
+        heldRows = try statement.column("held_rows")
+    }
+}
+
+/// `WriteStreamSQL.heldRows`: one row holding an offset.
+private struct HeldRowColumns: ResultColumns {
+    let id: Column
+    let insertId: Column
+    let payload: Column
+    let payloadBytes: Column
+    let createdAt: Column
+    let attempts: Column
+    let streamOffset: Column
+    let nextAttemptAt: Column
+
+    init(_ statement: Statement) throws(SpoolError) {
+        id = try statement.column("id")
+        insertId = try statement.column("insert_id")
+        payload = try statement.column("payload")
+        payloadBytes = try statement.column("payload_bytes")
+        createdAt = try statement.column("created_at")
+        attempts = try statement.column("attempts")
+        streamOffset = try statement.column("stream_offset")
+        nextAttemptAt = try statement.column("next_attempt_at")
     }
 }

@@ -28,26 +28,45 @@ package final class Database {
     /// Runs a statement that answers one text value, such as `PRAGMA journal_mode=WAL`.
     package func text(_ sql: String) throws(SpoolError) -> String? {
         let statement = try Statement(database: handle, sql: sql, persistent: false)
-        return try statement.step() ? statement.optionalText(0) : nil
+        return try statement.step() ? statement.optionalText(.only) : nil
     }
 
     /// Runs a statement that answers one integer, such as `PRAGMA user_version`.
     package func integer(_ sql: String) throws(SpoolError) -> Int64 {
         let statement = try Statement(database: handle, sql: sql, persistent: false)
-        return try statement.step() ? statement.int64(0) : 0
+        return try statement.step() ? statement.int64(.only) : 0
     }
+
+    /// Whether a transaction is open on this connection.
+    package var isInTransaction: Bool {
+        sqlite3_get_autocommit(handle) == 0
+    }
+
+    // MARK: Transactions
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so the transaction cannot
     /// fail half-way with SQLITE_BUSY_SNAPSHOT the way a deferred read-then-write transaction does beside an appender.
+    /// Inside a transaction already, `body` runs in a savepoint of it instead: when it throws, only its own changes
+    /// are rolled back, and the enclosing transaction decides whether the rest commits.
     package func immediateTransaction<R>(_ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
-        try statement("BEGIN IMMEDIATE").run()
+        if isInTransaction {
+            return try atomically(body, begin: SQL.savepoint, end: SQL.releaseSavepoint, undo: [SQL.rollbackToSavepoint, SQL.releaseSavepoint])
+        }
+        return try atomically(body, begin: SQL.beginImmediate, end: SQL.commit, undo: [SQL.rollback])
+    }
+
+    /// `begin`, then `body`, then `end`; when either throws, `undo` (while a transaction is still open).
+    private func atomically<R>(
+        _ body: (Database) throws(SpoolError) -> R, begin: String, end: String, undo: [String]
+    ) throws(SpoolError) -> R {
+        try statement(begin).run()
         do {
             let result = try body(self)
-            try statement("COMMIT").run()
+            try statement(end).run()
             return result
         } catch {
-            if sqlite3_get_autocommit(handle) == 0 {
-                _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+            for sql in undo where isInTransaction {
+                _ = sqlite3_exec(handle, sql, nil, nil, nil)
             }
             throw error
         }
@@ -55,10 +74,10 @@ package final class Database {
 
     /// Runs `body` in a deferred read transaction, so that several SELECTs see one snapshot.
     package func readTransaction<R>(_ body: (Database) throws(SpoolError) -> R) throws(SpoolError) -> R {
-        try statement("BEGIN").run()
+        try statement(SQL.begin).run()
         defer {
-            if sqlite3_get_autocommit(handle) == 0 {
-                _ = sqlite3_exec(handle, "COMMIT", nil, nil, nil)
+            if isInTransaction {
+                _ = sqlite3_exec(handle, SQL.commit, nil, nil, nil)
             }
         }
         return try body(self)

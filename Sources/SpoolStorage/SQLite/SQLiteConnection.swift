@@ -4,8 +4,8 @@ import Synchronization
 
 /// One SQLite connection, safe to share between threads: every use holds its lock.
 ///
-/// Follows swift-package-manager's SQLite wrapper: the handle lives behind a `Mutex`, extended result codes are on,
-/// `close()` may be called twice, and use after close is a typed error.
+/// The handle lives behind a `Mutex`, extended result codes are on, `close()` may be called twice, and use after
+/// close is a typed error.
 package final class SQLiteConnection: Sendable {
     package enum Access: Sendable {
         case readWrite
@@ -163,9 +163,9 @@ package final class SQLiteConnection: Sendable {
         spool_sqlite3_install_short_busy_handler(handle, budget)
 
         // The first read of the file: a non-database or damaged file fails here with a typed error.
-        _ = try database.integer("PRAGMA schema_version")
+        _ = try database.integer(SQL.schemaVersion)
         if let supported = options.maxSchemaVersion {
-            let version = try database.integer("PRAGMA user_version")
+            let version = try database.integer(SQL.userVersion)
             if version > supported {
                 throw Migrator.newerVersion(path: database.pathDescription, found: version, supported: supported)
             }
@@ -173,20 +173,20 @@ package final class SQLiteConnection: Sendable {
 
         switch options.access {
         case .readWrite:
-            try database.execute("PRAGMA page_size=\(options.pageSize)")
-            let mode = try database.text("PRAGMA journal_mode=WAL")
+            try database.execute(SQL.setPageSize(options.pageSize))
+            let mode = try database.text(SQL.journalModeWAL)
             guard mode?.lowercased() == "wal" else {
                 throw SpoolError(.storage, "the spool at \(database.pathDescription) could not switch to WAL mode (journal_mode answered \(mode ?? "nothing"))")
             }
         case .readOnly:
-            try database.execute("PRAGMA query_only=ON")
+            try database.execute(SQL.queryOnly)
         }
         // Set explicitly: Debian's SQLite defaults WAL connections to FULL.
-        try database.execute("PRAGMA synchronous=\(options.synchronous.rawValue)")
-        try database.execute("PRAGMA journal_size_limit=\(options.journalSizeLimit)")
+        try database.execute(SQL.synchronous(options.synchronous))
+        try database.execute(SQL.journalSizeLimit(options.journalSizeLimit))
         if let bytes = options.maxDatabaseBytes {
-            let pageSize = try database.integer("PRAGMA page_size")
-            _ = try database.integer("PRAGMA max_page_count=\(bytes / pageSize)")
+            let pageSize = try database.integer(SQL.pageSize)
+            _ = try database.integer(SQL.maxPageCount(bytes / pageSize))
         }
         // Checkpoints run in the background checkpointer, never inside an append: no automatic checkpoints.
         sqlite3_wal_autocheckpoint(handle, 0)

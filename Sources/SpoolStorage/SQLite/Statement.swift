@@ -13,6 +13,10 @@ package final class Statement {
     private let handle: OpaquePointer
     private let database: OpaquePointer
     package let sql: String
+    /// Result column names to indexes, read once (`column(_:)`).
+    private var columnIndexes: [String: Int32]?
+    /// Column sets already found by name (`columns(_:)`), by type.
+    private var resolvedColumns: [ObjectIdentifier: Any] = [:]
 
     init(database: OpaquePointer, sql: String, persistent: Bool) throws(SpoolError) {
         var statement: OpaquePointer?
@@ -96,32 +100,60 @@ package final class Statement {
     /// Rows changed by the last completed INSERT, UPDATE or DELETE on this connection.
     package var changes: Int { Int(sqlite3_changes(database)) }
 
-    // MARK: Reading columns (0-based, as SQLite counts them)
+    // MARK: Reading columns by name
 
-    package func int64(_ column: Int32) -> Int64 {
-        sqlite3_column_int64(handle, column)
+    /// The result column called `name`: its `AS` alias, else the table column's own name. The names are read from
+    /// SQLite once per prepared statement; a name the statement does not answer is a programming error, thrown as
+    /// `.storage` with the SQL (never with values).
+    package func column(_ name: String) throws(SpoolError) -> Column {
+        if columnIndexes == nil {
+            var indexes: [String: Int32] = [:]
+            for index in 0..<sqlite3_column_count(handle) {
+                guard let name = sqlite3_column_name(handle, index) else { continue }
+                indexes[String(cString: name)] = index
+            }
+            columnIndexes = indexes
+        }
+        guard let index = columnIndexes?[name] else {
+            throw SpoolError(.storage, "the statement answers no column named \(name): \(sql)")
+        }
+        return Column(index: index)
     }
 
-    package func int(_ column: Int32) -> Int {
-        Int(sqlite3_column_int64(handle, column))
+    /// The columns a reader needs, found by name the first time and kept with this prepared statement: reading a
+    /// row by name then costs what reading it by position does.
+    package func columns<Columns: ResultColumns>(_ type: Columns.Type) throws(SpoolError) -> Columns {
+        let key = ObjectIdentifier(type)
+        if let found = resolvedColumns[key] as? Columns { return found }
+        let columns = try Columns(self)
+        resolvedColumns[key] = columns
+        return columns
     }
 
-    package func optionalInt64(_ column: Int32) -> Int64? {
+    package func int64(_ column: Column) -> Int64 {
+        sqlite3_column_int64(handle, column.index)
+    }
+
+    package func int(_ column: Column) -> Int {
+        Int(sqlite3_column_int64(handle, column.index))
+    }
+
+    package func optionalInt64(_ column: Column) -> Int64? {
         isNull(column) ? nil : int64(column)
     }
 
-    package func text(_ column: Int32) -> String {
-        guard let pointer = sqlite3_column_text(handle, column) else { return "" }
-        let count = Int(sqlite3_column_bytes(handle, column))
+    package func text(_ column: Column) -> String {
+        guard let pointer = sqlite3_column_text(handle, column.index) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column.index))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
-    package func optionalText(_ column: Int32) -> String? {
+    package func optionalText(_ column: Column) -> String? {
         isNull(column) ? nil : text(column)
     }
 
-    package func isNull(_ column: Int32) -> Bool {
-        sqlite3_column_type(handle, column) == SQLITE_NULL
+    package func isNull(_ column: Column) -> Bool {
+        sqlite3_column_type(handle, column.index) == SQLITE_NULL
     }
 
     /// SQLite binds a NULL pointer as SQL NULL, so empty text needs a real (empty) C string.
@@ -133,4 +165,17 @@ package final class Statement {
     private func check(_ rc: Int32) throws(SpoolError) {
         guard rc == SQLITE_OK else { throw SQLiteResult.error(rc, database: database, sql: sql) }
     }
+}
+
+/// A result column of a prepared statement, found by name with `Statement.column(_:)`.
+package struct Column: Sendable {
+    fileprivate let index: Int32
+
+    /// The one column of a statement that answers a single value (a PRAGMA, a count).
+    static let only = Column(index: 0)
+}
+
+/// The result columns one reader needs, found by name once per prepared statement (`Statement.columns(_:)`).
+package protocol ResultColumns {
+    init(_ statement: Statement) throws(SpoolError)
 }

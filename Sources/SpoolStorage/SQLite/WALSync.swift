@@ -142,7 +142,7 @@ final class WALSync: Sendable {
             var rc = spool_sqlite3_sync_wal(database.handle)
             if rc == SQLITE_CANTOPEN {
                 // The connection has not opened the WAL yet: a read opens it.
-                _ = try database.integer("PRAGMA schema_version")
+                _ = try database.integer(SQL.schemaVersion)
                 rc = spool_sqlite3_sync_wal(database.handle)
             }
             guard rc == SQLITE_OK else {
