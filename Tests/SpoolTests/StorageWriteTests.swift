@@ -55,6 +55,24 @@ struct StorageWriteTests {
     /// A clock a minute ahead: rows rescheduled by a backoff are due at once.
     private static let aMinuteLater: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) + 60_000 }
 
+    @Test("a batch is claimed as one AppendRows request, however large batchBytes is, so an ALREADY_EXISTS after a lost answer vouches for all of it")
+    func aBatchIsOneRequest() throws {
+        let spool = try openSpool()
+        defer { spool.close() }
+        try append(spool, 0..<10)
+        let rowBytes = searchEvent("e0").utf8.count
+        var settings = StorageWriteSettings()
+        settings.requestBytes = rowBytes * 3 + 2
+        service.inject(.loseAnswer)
+        let outcome = try uploader(spool, settings: settings) { $0.batchBytes = 5_000_000; $0.now = Self.aMinuteLater }
+            .drain(timeout: .seconds(20))
+        #expect(outcome.remainingRows == 0)
+        #expect(service.calls.allSatisfy { $0.requests.count == 1 }, "\(service.calls.map { $0.requests.map(\.offset) })")
+        #expect(service.calls.map { $0.requests.map(\.offset) }.prefix(2) == [[0], [0]], "the lost batch sent again as it was")
+        #expect(service.calls.flatMap { $0.requests.map(\.rows.count) }.max() == 3)
+        expectExactlyOnce(Array(0..<10))
+    }
+
     @Test("every row lands once through one COMMITTED stream, at offsets 0, 1, 2 … recorded in the spool file, and status shows the stream")
     func rowsLandOnceAtConsecutiveOffsets() throws {
         let spool = try openSpool()
@@ -224,24 +242,6 @@ struct StorageWriteTests {
         #expect(calls.last?.requests.map(\.offset) == [0], "nothing was written: the rest start again at offset 0")
         #expect(calls.last?.requests.first?.rows.count == 8)
         expectExactlyOnce([0, 1, 2, 4, 5, 7, 8, 9], service: service)
-    }
-
-    @Test("a request failing mid-pipeline: the acknowledged ones are delivered, the rest sent again from the first unacknowledged offset")
-    func pipelinedFailureResendsFromFirstUnacknowledgedOffset() throws {
-        let spool = try openSpool()
-        defer { spool.close() }
-        try append(spool, 0..<10)
-        var settings = StorageWriteSettings()
-        settings.requestBytes = 400
-        service.inject(.failRequest(index: 1, WriteStreamError(kind: .transient, status: "UNAVAILABLE", message: "backend restarted")))
-        let outcome = try uploader(spool, settings: settings).drain(timeout: .seconds(20))
-        #expect(outcome.remainingRows == 0)
-        let calls = service.calls
-        #expect(calls.count == 2)
-        let first = calls.first?.requests.map(\.offset) ?? []
-        #expect(first.count >= 3, "split into several requests")
-        #expect(calls.last?.requests.first?.offset == first.dropFirst().first, "again from the failed request's offset")
-        expectExactlyOnce(Array(0..<10))
     }
 
     @Test("rotation: a stream at its row limit is finalized and the next batch opens a new one; an idle stream is finalized between passes")

@@ -81,7 +81,8 @@ final class DeliveryEngine {
                 }
                 let offsetsFirst = transport.keepsRowOffsets
                 let rows = try outbox.claim(
-                    table: table, now: now, maxRows: configuration.batchRows, maxBytes: configuration.batchBytes, offsetsFirst: offsetsFirst
+                    table: table, now: now, maxRows: configuration.batchRows,
+                    maxBytes: min(configuration.batchBytes, transport.maxBatchBytes ?? .max), offsetsFirst: offsetsFirst
                 )
                 guard !rows.isEmpty else {
                     if let next = try outbox.nextAttempt(table: table, offsetsFirst: offsetsFirst) { earliest = min(earliest ?? next, next) }

@@ -16,6 +16,10 @@ protocol DeliveryTransport {
     /// any other, alone, and never judges them again locally (they may be in BigQuery already).
     var keepsRowOffsets: Bool { get }
 
+    /// The most payload bytes one batch may carry, when the transport needs less than `batchBytes` (nil: no limit
+    /// of its own).
+    var maxBatchBytes: Int? { get }
+
     /// Between passes, with the lease held: housekeeping of the transport's own (finalizing idle streams).
     func maintain()
 
@@ -25,6 +29,7 @@ protocol DeliveryTransport {
 
 extension DeliveryTransport {
     var keepsRowOffsets: Bool { false }
+    var maxBatchBytes: Int? { nil }
     func maintain() {}
     func finish(finalizing: Bool) {}
 }

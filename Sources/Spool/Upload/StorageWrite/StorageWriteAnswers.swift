@@ -5,7 +5,7 @@ import SpoolStorage
 ///
 /// | answer | action |
 /// |---|---|
-/// | appended, or ALREADY_EXISTS (the offset was written before) | the request's rows are delivered |
+/// | appended, or ALREADY_EXISTS (the offset was written before) | the request's rows are delivered: a batch gets its offsets as one request, which BigQuery applies whole or not at all, and a resend is a part of it |
 /// | any request acknowledged at offset `o` with `n` rows | every row below `o + n` is delivered (appends need the offsets before them) |
 /// | `row_errors` (nothing of the request was written) | the named rows → dead_letters with BigQuery's message; the rest of the batch from that request on get new offsets |
 /// | OUT_OF_RANGE on the first unacknowledged request | the stream's end lies behind the spool's books: finalize it; its row count says which rows it holds; the others get offsets in a new stream |

@@ -10,8 +10,8 @@ package struct StorageWriteSettings: Sendable {
     /// How often idle and old streams are looked for, between passes.
     package var maintenanceInterval: Duration = .seconds(10)
     /// JSON payload bytes per AppendRows request at most: BigQuery refuses requests over 10 MB, and a row's protobuf
-    /// encoding is no longer than its JSON text plus a few bytes per field. Request boundaries depend only on the
-    /// rows and this constant, so a batch sent again from the offset a request began at is split as it was.
+    /// encoding is no longer than its JSON text plus a few bytes per field. It also bounds a batch, so each batch is
+    /// given offsets as one request (`StorageWriteTransport.maxBatchBytes`).
     package var requestBytes: Int = 8_000_000
 
     package init() {}

@@ -47,6 +47,11 @@ final class StorageWriteTransport: DeliveryTransport {
 
     var keepsRowOffsets: Bool { true }
 
+    /// A batch is given offsets as one AppendRows request (split later only where a row was evicted), so that any
+    /// resend is a part of a request BigQuery applied whole or not at all: ALREADY_EXISTS then vouches for every row
+    /// of the resent request, not only its first.
+    var maxBatchBytes: Int? { settings.requestBytes }
+
     func send(_ rows: ArraySlice<OutboxRow>, to table: String) -> TransportOutcome {
         do throws(TransportFailure) {
             let (stream, offsets) = try place(rows, table: table)
