@@ -49,7 +49,7 @@ import Testing
         #expect(calls.allSatisfy { $0.authorization == "Bearer token-1" })
         #expect(calls[0].requestParams == "parent=projects%2Fp%2Fdatasets%2Fd%2Ftables%2Ft")
         #expect(calls[1].requestParams == "write_stream=projects%2Fp%2Fdatasets%2Fd%2Ftables%2Ft%2Fstreams%2Ftest-1")
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -77,7 +77,7 @@ import Testing
         #expect(outcomes[3] == .appended(offset: 2))
         #expect(server.rows(of: stream).count == 3)
         #expect(server.connections == 1)
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -99,7 +99,7 @@ import Testing
         #expect(refused == [.rowErrors([AppendOutcome.RowFailure(index: 1, code: "FIELDS_ERROR", message: "Field n: bad value")])])
         #expect(retried == [.appended(offset: 0)])
         #expect(server.rows(of: stream).count == 2)
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -120,7 +120,7 @@ import Testing
         #expect(message.contains("finalized"))
         #expect(firstCount == 2)
         #expect(secondCount == 2)
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -147,7 +147,7 @@ import Testing
         #expect(error.kind == .notFound)
         #expect(error.status == "NOT_FOUND")
         #expect(next == [.appended(offset: 0)])
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -174,7 +174,7 @@ import Testing
         // The resend went on a new connection, which sent the writer schema again.
         #expect(server.connections == 2)
         #expect(server.writerSchemas.count == 2)
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -201,7 +201,7 @@ import Testing
         #expect(!error.message.contains("not-a-number"))
         #expect(server.rows(of: stream).isEmpty)
         #expect(!server.calls.contains { $0.method == "AppendRows" })
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -219,7 +219,7 @@ import Testing
         #expect(outcomes == [[.appended(offset: 0)], [.appended(offset: 1)]])
         #expect(server.connections == 2)
         #expect(server.writerSchemas.map { $0.field.count } == [2, 3])
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -241,7 +241,7 @@ import Testing
         #expect(error.kind == .permission)
         #expect(error.status == "UNAUTHENTICATED")
         #expect(invalidated.load(ordering: .relaxed) == 1)
-        service.close()
+        try await onOwnThread { service.close() }
         await server.stop()
     }
 
@@ -268,7 +268,7 @@ import Testing
             }
             #expect(error.kind == .transient, "\(error)")
         }
-        service.close()
+        try await onOwnThread { service.close() }
     }
 
     @Test func endpointsParseAsHTTPSWithTLSOrHTTPPlaintext() throws {

@@ -79,8 +79,7 @@ final class AppendConnection: @unchecked Sendable {
         condition.withLock { end == nil && responses.isEmpty }
     }
 
-    /// Sends `requests` in order (the first request of the connection carries the stream name and the writer
-    /// schema) and waits until each has its response, the call ends, or `timeout` passes.
+    /// Sends `requests` in order (the first request of the connection carries the writer schema) and waits until each has its response, the call ends, or `timeout` passes.
     ///
     /// Returns the responses received, in order, and why the call ended when fewer arrived than were sent. A
     /// timeout closes the connection and throws (transient): whatever is answered later is lost with it.
@@ -96,8 +95,10 @@ final class AppendConnection: @unchecked Sendable {
         }
         if let end { return ([], AppendConnection.error(end)) }
         for var request in requests {
+            // BigQuery needs the stream's name on the first request only, the emulator on every one: ~80 bytes a
+            // request, not a row.
+            request.writeStream = stream
             if !sentFirstRequest {
-                request.writeStream = stream
                 request.protoRows.writerSchema.protoDescriptor = encoder.descriptor
                 sentFirstRequest = true
             }

@@ -82,8 +82,8 @@ public final class GRPCWriteStreamService: WriteStreamService {
         client.beginGracefulShutdown()
     }
 
-    /// Closes every connection and stops the client; calls made afterwards fail. Waits up to `callTimeout` for
-    /// the client to stop. Calling it twice is harmless.
+    /// Closes every connection and stops the client; calls made afterwards fail. Blocks up to `callTimeout` while
+    /// the client stops (like every call here, from a thread of your own). Calling it twice is harmless.
     public func close() {
         let (connections, running) = state.withLock { state in
             state.closed = true
