@@ -1,6 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The gRPC stack of the Storage Write API client; only BigQueryStorageWrite and its test support use it.
+let grpcDependencies: [Target.Dependency] = [
+    .product(name: "GRPCCore", package: "grpc-swift-2"),
+    .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+    .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+    .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+]
+
 let package = Package(
     name: "Spool",
     platforms: [.macOS(.v15)],
@@ -70,11 +78,7 @@ let package = Package(
                 "SpoolSchema",
                 "BigQueryREST",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]
+            ] + grpcDependencies
         ),
         // The public library: ties storage, schemas and REST together.
         .target(
@@ -100,7 +104,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spool-bench",
-            dependencies: ["Spool", "SpoolStorage", "CSQLite", "SpoolTestSupport"]
+            dependencies: ["Spool", "SpoolStorage", "CSQLite", "SpoolTestSupport", "BigQueryStorageWrite"]
         ),
         // The C ABI over Spool: @_cdecl functions declared in include/spool.h, the one header C callers include.
         .target(name: "SpoolC", dependencies: ["Spool"], exclude: ["include"]),
@@ -126,14 +130,7 @@ let package = Package(
         // errors, finalized or forgotten streams): a target of its own so that only Storage Write tests build gRPC.
         .target(
             name: "StorageWriteTestSupport",
-            dependencies: [
-                "BigQueryStorageWrite",
-                "SpoolSchema",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
+            dependencies: ["BigQueryStorageWrite", "SpoolSchema"] + grpcDependencies,
             path: "Tests/StorageWriteTestSupport"
         ),
         // A SQLite VFS that simulates a power cut: writes no sync covered are lost (power-loss tests).

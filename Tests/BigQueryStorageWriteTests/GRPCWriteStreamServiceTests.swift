@@ -1,3 +1,4 @@
+import BigQueryREST
 import BigQueryStorageWrite
 import Foundation
 import Logging
@@ -245,6 +246,37 @@ import Testing
         await server.stop()
     }
 
+    /// A credential provider that answers with a fixed token or error, counting invalidations.
+    final class FixedCredentials: AccessTokenProvider {
+        let answer: Result<String?, CredentialsError>
+        let invalidations = Atomic<Int>(0)
+        init(_ answer: Result<String?, CredentialsError>) { self.answer = answer }
+        func accessToken(using http: HTTPClient) throws(CredentialsError) -> String? { try answer.get() }
+        func invalidate() { invalidations.add(1, ordering: .relaxed) }
+        var sourceDescription: String { "fixed" }
+    }
+
+    @Test func spoolsCredentialProvidersGiveTheTokenAndTheirFailuresAreClassified() async throws {
+        let server = try await BigQueryWriteTestServer.start()
+        let results = try await onOwnThread {
+            [
+                FixedCredentials(.success("from-provider")), FixedCredentials(.success(nil)),
+                FixedCredentials(.failure(CredentialsError(.transport, "metadata server unreachable"))),
+                FixedCredentials(.failure(CredentialsError(.tokenEndpointRejected, "invalid_grant", httpStatus: 400))),
+            ].map { credentials in
+                let service = try! GRPCWriteStreamService(endpoint: server.endpoint, accessToken: .provider(credentials), logger: Self.logger)
+                defer { service.close() }
+                return Result { () throws(WriteStreamError) in try service.createStream(project: "p", dataset: "d", table: "t") }
+            }
+        }
+        #expect(server.calls.map(\.authorization) == ["Bearer from-provider", nil])
+        #expect((try? results[0].get()) != nil && (try? results[1].get()) != nil)
+        #expect(results[2].error?.kind == .transient)
+        #expect(results[3].error?.kind == .permission)
+        #expect(results[3].error?.message.contains("invalid_grant") == true)
+        await server.stop()
+    }
+
     @Test func noServerIsATransientErrorWithinTheCallTimeout() async throws {
         // A port nothing listens on: the test server's, after it stopped.
         let server = try await BigQueryWriteTestServer.start()
@@ -271,6 +303,32 @@ import Testing
         try await onOwnThread { service.close() }
     }
 
+    @Test func callsAreAnsweredWhileEveryThreadOfTheSharedPoolIsBlocked() async throws {
+        let server = try await BigQueryWriteTestServer.start()
+        let service = try Self.service(server)
+        // More blocked tasks than the pool has threads: until they are released, no other task gets one.
+        let blockers = ProcessInfo.processInfo.activeProcessorCount * 2
+        let release = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        for _ in 0..<blockers {
+            Task.detached {
+                started.signal()
+                release.wait()
+            }
+        }
+        let outcomes = try await onOwnThread {
+            // Every pool thread holds a blocker (the ones beyond the pool's width never start until released).
+            for _ in 0..<ProcessInfo.processInfo.activeProcessorCount { started.wait() }
+            defer { for _ in 0..<blockers { release.signal() } }
+            let stream = try service.createStream(project: "p", dataset: "d", table: "t")
+            let outcomes = try service.append(stream: stream, schema: Self.schema, requests: [AppendRequest(offset: 0, rows: Self.rows(1...2))])
+            service.close()
+            return outcomes
+        }
+        #expect(outcomes == [.appended(offset: 0)])
+        await server.stop()
+    }
+
     @Test func endpointsParseAsHTTPSWithTLSOrHTTPPlaintext() throws {
         #expect(try WriteEndpoint(url: "https://bigquerystorage.googleapis.com") == .bigQuery)
         #expect(try WriteEndpoint(url: "https://bigquerystorage.googleapis.com:443/") == .bigQuery)
@@ -279,5 +337,12 @@ import Testing
         for bad in ["ftp://host", "https://", "https://host/path", "http://host:port", "http://host:70000", "host:443"] {
             #expect(throws: WriteStreamError.self, "\(bad)") { try WriteEndpoint(url: bad) }
         }
+    }
+}
+
+extension Result {
+    var error: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

@@ -53,7 +53,13 @@ public final class BigQueryWriteTestServer: Sendable {
         let service = BigQueryWriteTestService()
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [service])
-        let serving = Task { _ = try? await server.serve() }
+        // Its handlers run on a thread of their own, like the client's tasks: tests that block the shared pool's
+        // threads do not delay its answers.
+        let thread = DedicatedThreadExecutor(name: "bigquery-write-test-server")
+        let serving = Task(executorPreference: thread) {
+            _ = try? await server.serve()
+            thread.stop()
+        }
         guard let port = try await transport.listeningAddress.ipv4?.port else {
             server.beginGracefulShutdown()
             throw RPCError(code: .internalError, message: "the test server has no IPv4 listening address")

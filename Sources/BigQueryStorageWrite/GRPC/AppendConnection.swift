@@ -39,7 +39,7 @@ final class AppendConnection: @unchecked Sendable {
     }
 
     /// Starts the call on `client`; requests given to `exchange` before the call is up wait in the stream's buffer.
-    func start(client: GRPCClient<HTTP2ClientTransport.Posix>, metadata: Metadata) {
+    func start(client: GRPCClient<HTTP2ClientTransport.Posix>, metadata: Metadata, on thread: DedicatedThreadExecutor) {
         let requests = self.requests
         var options = CallOptions.defaults
         options.waitForReady = false
@@ -47,7 +47,7 @@ final class AppendConnection: @unchecked Sendable {
         options.maxResponseMessageBytes = GRPCWriteStreamService.maximumMessageBytes
         // The task holds the connection until the call ends; every connection is closed (by the service, which
         // closes all of its own when it closes or goes away), which ends the call.
-        let task = Task {
+        let task = Task(executorPreference: thread) {
             do {
                 try await client.bidirectionalStreaming(
                     request: StreamingClientRequest(metadata: metadata) { writer in

@@ -12,9 +12,9 @@ import Synchronization
 /// The Storage Write API over gRPC (grpc-swift 2, HTTP/2 over NIO): `google.cloud.bigquery.storage.v1.BigQueryWrite`
 /// with application-created COMMITTED streams.
 ///
-/// Every call blocks the calling thread until it is answered or its timeout passes; the async work runs on the
-/// gRPC client's own tasks, so call from a thread of your own (the uploader's), never from a Swift concurrency
-/// task. Each write stream gets one AppendRows connection, kept open between appends and replaced when it ends.
+/// Every call blocks the calling thread until it is answered or its timeout passes, so call from a thread of your
+/// own (the uploader's). The client's async work runs on a thread of its own (`DedicatedThreadExecutor`), not on Swift
+/// concurrency's shared pool, so a busy pool does not delay its answers. Each write stream gets one AppendRows connection, kept open between appends and replaced when it ends.
 /// Every call carries `authorization: Bearer <token>` (when `accessToken` gives one) and the routing header
 /// `x-goog-request-params` naming the table or stream.
 public final class GRPCWriteStreamService: WriteStreamService {
@@ -41,7 +41,11 @@ public final class GRPCWriteStreamService: WriteStreamService {
     private let client: GRPCClient<HTTP2ClientTransport.Posix>
 
     private struct State {
+        /// The client's connections, run on `thread` from the first call until the client stops.
         var running: Task<Void, Never>?
+        var thread: DedicatedThreadExecutor?
+        /// Signalled once `running` has returned.
+        let stopped = DispatchSemaphore(value: 0)
         var connections: [String: AppendConnection] = [:]
         var closed = false
     }
@@ -85,22 +89,19 @@ public final class GRPCWriteStreamService: WriteStreamService {
     /// Closes every connection and stops the client; calls made afterwards fail. Blocks up to `callTimeout` while
     /// the client stops (like every call here, from a thread of your own). Calling it twice is harmless.
     public func close() {
-        let (connections, running) = state.withLock { state in
+        let (connections, running, stopped) = state.withLock { state in
             state.closed = true
             let connections = Array(state.connections.values)
             state.connections = [:]
-            return (connections, state.running)
+            return (connections, state.running, state.stopped)
         }
         for connection in connections { connection.close() }
         client.beginGracefulShutdown()
         guard let running else { return }
-        let stopped = DispatchSemaphore(value: 0)
-        Task {
-            await running.value
-            stopped.signal()
-        }
         if stopped.wait(timeout: .now() + seconds(configuration.callTimeout)) == .timedOut {
             running.cancel()
+        } else {
+            stopped.signal()  // for a second close()
         }
     }
 
@@ -201,13 +202,13 @@ public final class GRPCWriteStreamService: WriteStreamService {
         existing?.close()
         let metadata = try metadata(routing: "write_stream=" + PercentEncoding.encode(stream))
         let connection = AppendConnection(stream: stream, schema: schema, encoder: encoder)
-        let replaced = try startClient { state in
+        let (replaced, thread) = try startClient { state in
             let old = state.connections[stream]
             state.connections[stream] = connection
             return old
         }
         if let replaced, replaced !== existing { replaced.close() }
-        connection.start(client: client, metadata: metadata)
+        connection.start(client: client, metadata: metadata, on: thread)
         logger.debug("opened an AppendRows connection", metadata: ["bigquery.stream": "\(stream)"])
         return connection
     }
@@ -248,18 +249,26 @@ public final class GRPCWriteStreamService: WriteStreamService {
         return metadata
     }
 
-    /// Runs `body` on the state, starting the client's connections on first use (not in `init`: a service that
-    /// is never called opens nothing).
-    private func startClient<T>(_ body: (inout State) -> T) throws(WriteStreamError) -> T {
+    /// Runs `body` on the state, starting the client's connections and its thread on first use (not in `init`: a
+    /// service that is never called starts nothing). Returns the thread its tasks run on.
+    private func startClient<T>(_ body: (inout State) -> T) throws(WriteStreamError) -> (T, DedicatedThreadExecutor) {
         let client = self.client
-        let result: T? = state.withLock { state in
+        let result: (T, DedicatedThreadExecutor)? = state.withLock { state in
             guard !state.closed else { return nil }
-            if state.running == nil {
-                state.running = Task {
+            let thread: DedicatedThreadExecutor
+            if let existing = state.thread {
+                thread = existing
+            } else {
+                thread = DedicatedThreadExecutor(name: "spool-storage-write")
+                state.thread = thread
+                let stopped = state.stopped
+                state.running = Task(executorPreference: thread) {
                     _ = try? await client.runConnections()
+                    thread.stop()
+                    stopped.signal()
                 }
             }
-            return body(&state)
+            return (body(&state), thread)
         }
         guard let result else { throw WriteStreamError(kind: .other, message: "the write stream client is closed") }
         return result
@@ -269,7 +278,7 @@ public final class GRPCWriteStreamService: WriteStreamService {
     private func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ method: MethodDescriptor, _ request: Request, metadata: Metadata
     ) throws(WriteStreamError) -> Response {
-        try startClient { _ in () }
+        let (_, thread) = try startClient { _ in () }
         var options = CallOptions.defaults
         options.timeout = configuration.callTimeout
         options.waitForReady = false
@@ -278,7 +287,7 @@ public final class GRPCWriteStreamService: WriteStreamService {
         let client = self.client
         let result = Mutex<Result<Response, any Error>?>(nil)
         let answered = DispatchSemaphore(value: 0)
-        let task = Task {
+        let task = Task(executorPreference: thread) {
             let outcome: Result<Response, any Error>
             do {
                 outcome = .success(
