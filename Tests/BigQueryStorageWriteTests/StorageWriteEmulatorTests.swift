@@ -7,8 +7,11 @@ import SpoolTestSupport
 import StorageWriteTestSupport
 import Testing
 
-/// The gRPC client against the emulator's Write API (SPOOL_EMULATOR_GRPC_URL, started by scripts/test), rows read
-/// back through the REST query API.
+/// The gRPC client against the emulator's Write API, rows read back through the REST query API.
+///
+/// Each test starts an emulator of its own (`Emulator.Instance`, whose `--grpc-port` is the third line of
+/// `scripts/emulator start`) instead of the suite's shared one: bqemulator 1.4.0 hung for good when its Write API
+/// appended while other suites' REST requests ran at the same time (seen in a full parallel run).
 @Suite(.serialized) struct StorageWriteEmulatorTests {
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -30,24 +33,39 @@ import Testing
         ]
         """#.utf8))
 
-    static func makeTable() throws -> (dataset: String, table: String) {
-        let url = try Emulator.url()
+    /// An emulator of the test's own (stopped when the test ends), with a table of `schema`.
+    final class Fixture: Sendable {
+        let directory: TemporaryDirectory
+        let emulator: Emulator.Instance
         let dataset = Emulator.uniqueDataset("sw")
-        let client = Emulator.client(url)
-        try client.insertDataset(dataset: dataset)
-        try client.insertTable(dataset: dataset, table: "events", schemaFields: schema.jsonData(pretty: false))
-        return (dataset, "events")
-    }
+        let table = "events"
+        let service: GRPCWriteStreamService
 
-    static func service() throws -> GRPCWriteStreamService {
-        try GRPCWriteStreamService(
-            endpoint: Emulator.grpcURL(), accessToken: .none,
-            configuration: .init(callTimeout: .seconds(30), appendTimeout: .seconds(30)), logger: logger)
+        init() throws {
+            directory = try TemporaryDirectory()
+            emulator = try Emulator.Instance(directory: directory)
+            let client = Emulator.client(emulator.endpoint)
+            try client.insertDataset(dataset: dataset)
+            try client.insertTable(dataset: dataset, table: table, schemaFields: StorageWriteEmulatorTests.schema.jsonData(pretty: false))
+            service = try GRPCWriteStreamService(
+                endpoint: emulator.grpcEndpoint, accessToken: .none,
+                configuration: .init(callTimeout: .seconds(30), appendTimeout: .seconds(30)), logger: StorageWriteEmulatorTests.logger)
+        }
+
+        func ids() throws -> [String] {
+            try Emulator.values(endpoint: emulator.endpoint, dataset: dataset, table: table, column: "id").sorted()
+        }
+
+        /// Blocks (the client's close, the emulator's stop): call from a thread of your own.
+        func stop() {
+            service.close()
+            emulator.stop()
+        }
     }
 
     @Test func rowsOfEveryTypeArriveOnce() async throws {
-        let (dataset, table) = try Self.makeTable()
-        let service = try Self.service()
+        let fixture = try await onOwnThread { try Fixture() }
+        let (service, dataset, table) = (fixture.service, fixture.dataset, fixture.table)
         let rows = [
             #"""
             {"id": 1, "s": "héllo", "b": "aGVsbG8=", "f": 1.5, "n": "123.4500", "ok": true,
@@ -65,7 +83,7 @@ import Testing
         #expect(outcomes == [.appended(offset: 0)])
         let columns = "id, s, TO_BASE64(b), f, n = NUMERIC '123.45', ok, UNIX_MICROS(ts), CAST(d AS STRING), "
             + "t = TIME '07:08:09.5', dt = DATETIME '2024-05-06 07:08:00', ST_ASTEXT(g), TO_JSON_STRING(j), ARRAY_TO_STRING(tags, ',')"
-        let result = try Emulator.client(try Emulator.url()).query(
+        let result = try Emulator.client(fixture.emulator.endpoint).query(
             "SELECT \(columns) FROM `\(Emulator.project).\(dataset).\(table)` ORDER BY id")
         #expect(result.rows.count == 2)
         #expect(
@@ -76,12 +94,12 @@ import Testing
         // Numbers into STRING arrive as their text; "false" as false; epoch seconds as microseconds; nulls as NULL.
         #expect(
             result.rows.last == ["2", "12.5", nil, nil, nil, "false", "1714979289500000", "1969-12-31", nil, nil, nil, nil, ""])
-        try await onOwnThread { service.close() }
+        try await onOwnThread { fixture.stop() }
     }
 
     @Test func aResentOffsetIsAlreadyExistsAndTheRowsArriveOnce() async throws {
-        let (dataset, table) = try Self.makeTable()
-        let service = try Self.service()
+        let fixture = try await onOwnThread { try Fixture() }
+        let (service, dataset, table) = (fixture.service, fixture.dataset, fixture.table)
         let first = [#"{"id": 1}"#, #"{"id": 2}"#]
         let outcomes = try await onOwnThread {
             let stream = try service.createStream(project: Emulator.project, dataset: dataset, table: table)
@@ -95,14 +113,13 @@ import Testing
             return outcomes
         }
         #expect(outcomes == [.appended(offset: 0), .alreadyExists, .alreadyExists, .appended(offset: 2)])
-        let ids = try Emulator.values(endpoint: try Emulator.url(), dataset: dataset, table: table, column: "id")
-        #expect(ids.sorted() == ["1", "2", "3"])
-        try await onOwnThread { service.close() }
+        #expect(try fixture.ids() == ["1", "2", "3"])
+        try await onOwnThread { fixture.stop() }
     }
 
     @Test func anOffsetBeyondTheEndIsOutOfRangeAndAppendsNothing() async throws {
-        let (dataset, table) = try Self.makeTable()
-        let service = try Self.service()
+        let fixture = try await onOwnThread { try Fixture() }
+        let (service, dataset, table) = (fixture.service, fixture.dataset, fixture.table)
         let outcomes = try await onOwnThread {
             let stream = try service.createStream(project: Emulator.project, dataset: dataset, table: table)
             return try service.append(
@@ -114,14 +131,13 @@ import Testing
             Issue.record("expected outOfRange, got \(outcomes)")
             return
         }
-        let ids = try Emulator.values(endpoint: try Emulator.url(), dataset: dataset, table: table, column: "id")
-        #expect(ids == ["1"])
-        try await onOwnThread { service.close() }
+        #expect(try fixture.ids() == ["1"])
+        try await onOwnThread { fixture.stop() }
     }
 
     @Test func aFinalizedStreamTakesNoMoreRowsAndReportsItsCount() async throws {
-        let (dataset, table) = try Self.makeTable()
-        let service = try Self.service()
+        let fixture = try await onOwnThread { try Fixture() }
+        let (service, dataset, table) = (fixture.service, fixture.dataset, fixture.table)
         let (count, outcomes) = try await onOwnThread {
             let stream = try service.createStream(project: Emulator.project, dataset: dataset, table: table)
             _ = try service.append(stream: stream, schema: Self.schema, requests: [AppendRequest(offset: 0, rows: [#"{"id": 1}"#, #"{"id": 2}"#])])
@@ -134,13 +150,13 @@ import Testing
             Issue.record("expected streamUnusable, got \(outcomes)")
             return
         }
-        let ids = try Emulator.values(endpoint: try Emulator.url(), dataset: dataset, table: table, column: "id")
-        #expect(ids.sorted() == ["1", "2"])
-        try await onOwnThread { service.close() }
+        #expect(try fixture.ids() == ["1", "2"])
+        try await onOwnThread { fixture.stop() }
     }
 
     @Test func aStreamOnAMissingTableIsNotFound() async throws {
-        let service = try Self.service()
+        let fixture = try await onOwnThread { try Fixture() }
+        let service = fixture.service
         let result = try await onOwnThread {
             Result { () throws(WriteStreamError) in
                 try service.createStream(project: Emulator.project, dataset: Emulator.uniqueDataset("missing"), table: "events")
@@ -151,6 +167,6 @@ import Testing
             return
         }
         #expect(error.kind == .notFound, "\(error)")
-        try await onOwnThread { service.close() }
+        try await onOwnThread { fixture.stop() }
     }
 }
