@@ -21,6 +21,9 @@ final class AppendConnection: @unchecked Sendable {
         case finished
     }
 
+    /// One exchange at a time: the waits below release `condition`, and a second exchange interleaved there would
+    /// take the first one's answers.
+    private let exchangeLock = NSLock()
     // Everything below is guarded by `condition`.
     private let condition = NSCondition()
     private var responses: [Google_Cloud_Bigquery_Storage_V1_AppendRowsResponse] = []
@@ -87,6 +90,8 @@ final class AppendConnection: @unchecked Sendable {
         _ requests: [Google_Cloud_Bigquery_Storage_V1_AppendRowsRequest], timeout: Duration
     ) throws(WriteStreamError) -> (responses: [Google_Cloud_Bigquery_Storage_V1_AppendRowsResponse], end: RPCError?) {
         let deadline = Date(timeIntervalSinceNow: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        exchangeLock.lock()
+        defer { exchangeLock.unlock() }
         condition.lock()
         defer { condition.unlock() }
         // Answers left over from an earlier exchange would shift every match: such a connection is not used.
