@@ -1,3 +1,4 @@
+import BigQueryREST
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -89,7 +90,7 @@ final class AppendConnection: @unchecked Sendable {
     func exchange(
         _ requests: [Google_Cloud_Bigquery_Storage_V1_AppendRowsRequest], timeout: Duration
     ) throws(WriteStreamError) -> (responses: [Google_Cloud_Bigquery_Storage_V1_AppendRowsResponse], end: RPCError?) {
-        let deadline = Date(timeIntervalSinceNow: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        let deadline = Date(timeIntervalSinceNow: Double(timeout.timeoutMilliseconds) / 1_000)
         exchangeLock.lock()
         defer { exchangeLock.unlock() }
         condition.lock()

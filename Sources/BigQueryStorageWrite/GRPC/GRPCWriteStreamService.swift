@@ -322,6 +322,6 @@ public final class GRPCWriteStreamService: WriteStreamService {
     }
 
     private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        Double(duration.timeoutMilliseconds) / 1_000
     }
 }
