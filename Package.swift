@@ -1,6 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The gRPC stack of the Storage Write API client; only BigQueryStorageWrite and its test support use it.
+let grpcDependencies: [Target.Dependency] = [
+    .product(name: "GRPCCore", package: "grpc-swift-2"),
+    .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+    .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+    .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+]
+
 let package = Package(
     name: "Spool",
     platforms: [.macOS(.v15)],
@@ -20,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // gRPC for the Storage Write API only (the BigQueryStorageWrite target and its test support).
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C bindings: system libraries and non-variadic shims.
@@ -64,7 +77,11 @@ let package = Package(
         // BigQuery's Storage Write API (gRPC): COMMITTED streams with offsets, for exactly-once delivery.
         .target(
             name: "BigQueryStorageWrite",
-            dependencies: ["SpoolSchema"]
+            dependencies: [
+                "SpoolSchema",
+                "BigQueryREST",
+                .product(name: "Logging", package: "swift-log"),
+            ] + grpcDependencies
         ),
         // The public library: ties storage, schemas and REST together.
         .target(
@@ -91,7 +108,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spool-bench",
-            dependencies: ["Spool", "SpoolStorage", "CSQLite", "SpoolTestSupport"]
+            dependencies: ["Spool", "SpoolStorage", "CSQLite", "SpoolTestSupport", "BigQueryStorageWrite"]
         ),
         // The C ABI over Spool: @_cdecl functions declared in include/spool.h, the one header C callers include.
         .target(name: "SpoolC", dependencies: ["Spool"], exclude: ["include"]),
@@ -114,6 +131,13 @@ let package = Package(
             ],
             path: "Tests/SpoolTestSupport"
         ),
+        // A BigQueryWrite gRPC server on loopback that answers as BigQuery does where the emulator cannot (row
+        // errors, finalized or forgotten streams): a target of its own so that only Storage Write tests build gRPC.
+        .target(
+            name: "StorageWriteTestSupport",
+            dependencies: ["BigQueryStorageWrite", "SpoolSchema"] + grpcDependencies,
+            path: "Tests/StorageWriteTestSupport"
+        ),
         // A SQLite VFS that simulates a power cut: writes no sync covered are lost (power-loss tests).
         .target(
             name: "CPowerLossVFS",
@@ -124,6 +148,14 @@ let package = Package(
         .testTarget(name: "SpoolJSONTests", dependencies: ["SpoolJSON"]),
         .testTarget(name: "SpoolSchemaTests", dependencies: ["SpoolSchema", "SpoolTestSupport"]),
         .testTarget(name: "BigQueryRESTTests", dependencies: ["BigQueryREST", "SpoolTestSupport"]),
+        // Rows as protobuf (against Python's protobuf), the gRPC client against the emulator and the test server.
+        .testTarget(
+            name: "BigQueryStorageWriteTests",
+            dependencies: [
+                "BigQueryStorageWrite", "StorageWriteTestSupport", "SpoolTestSupport", "SpoolSchema", "BigQueryREST",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SpoolTestSupport", "CSQLite", "BigQueryStorageWrite"]),
         // spoolctl tables create / doctor as child processes, and the uploader's start-up preflight.
         .testTarget(name: "ProvisioningTests", dependencies: ["Spool", "SpoolTestSupport"]),

@@ -74,7 +74,8 @@ public enum AppendOutcome: Sendable, Equatable {
 /// A failed call or an in-stream error, classified so the uploader maps it like insertAll's failures.
 public struct WriteStreamError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
-        /// UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, a dropped connection: retry with backoff.
+        /// UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL (also CANCELLED and UNKNOWN, which grpc-swift reports
+        /// for some broken connections), a dropped connection, no answer in time: retry with backoff.
         case transient
         /// RESOURCE_EXHAUSTED: a quota; back off for long.
         case quota
@@ -83,9 +84,9 @@ public struct WriteStreamError: Error, Sendable, Equatable, CustomStringConverti
         case notFound
         /// INVALID_ARGUMENT about the writer schema or the table's schema: re-fetch the table's schema once.
         case schemaMismatch
-        /// A row that cannot be encoded against the schema (caught before sending). Thrown by `append`, `index`
-        /// counts the call's rows across its requests, in order; in an in-stream `.failed`, it counts from the
-        /// request's first row.
+        /// A row that cannot be encoded against the schema (caught before sending: nothing of the call was sent).
+        /// Thrown by `append`, `index` counts the call's rows across its requests, in order; in an in-stream
+        /// `.failed`, it counts from that request's first row.
         case invalidRow(index: Int)
         /// Anything else (INVALID_ARGUMENT on the request, UNIMPLEMENTED …).
         case other

@@ -24,11 +24,13 @@ do {
             rows: value("--rows", default: 3_000_000), smallRows: value("--small-rows", default: 1_000),
             idleSeconds: value("--idle-seconds", default: 30), appends: value("--appends", default: 100_000)
         )
+    case "encode":
+        try EncodeBenchmark.run(rows: value("--rows", default: 500_000))
     case "idle-uploader":
         guard let db = text("--db"), let endpoint = text("--endpoint") else { throw BenchError("idle-uploader needs --db and --endpoint") }
         try BacklogBenchmark.runIdleUploader(path: db, endpoint: endpoint)
     default:
-        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | drain [--rows N] [--backlog N] | backlog [--rows N] [--small-rows N] [--idle-seconds S] [--appends N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | drain [--rows N] [--backlog N] | backlog [--rows N] [--small-rows N] [--idle-seconds S] [--appends N] | encode [--rows N]\n".utf8))
         exit(64)
     }
 } catch {

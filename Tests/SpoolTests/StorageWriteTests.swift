@@ -391,16 +391,23 @@ struct StorageWriteTests {
         expectExactlyOnce([0, 1, 3, 4])
     }
 
-    @Test("storageWrite without a Storage Write client is refused at start with a typed error, not a crash")
-    func storageWriteWithoutAClientIsRefused() throws {
+    @Test("storageWrite without a client of the test's own gets the gRPC client; a write endpoint that is no URL is refused at start, typed")
+    func storageWriteMakesTheGRPCClient() throws {
         let spool = try openSpool()
         defer { spool.close() }
-        var configuration = fastUploaderConfiguration()
-        configuration.batchRows = 10
+        try append(spool, 0..<3)
+        // Nothing listens on the write endpoint's port: the gRPC client's failures leave every row pending.
+        let uploader = try SpoolUploader(spool: spool, destination: destination, configuration: fastUploaderConfiguration())
+        let outcome = try uploader.drain(timeout: .seconds(3))
+        #expect(outcome.remainingRows == 3)
+        #expect(outcome.report.delivered == 0)
+        #expect(try spool.status().tables.first?.lastError?.isEmpty == false)
+        var wrong = destination
+        wrong.writeEndpoint = "bigquerystorage.googleapis.com:443"
         let error = #expect(throws: SpoolError.self) {
-            _ = try SpoolUploader(spool: spool, destination: destination, configuration: configuration)
+            _ = try SpoolUploader(spool: spool, destination: wrong, configuration: fastUploaderConfiguration())
         }
         #expect(error?.code == .invalidConfiguration)
-        #expect(error?.message.contains("storageWrite") == true)
+        #expect(error?.message.contains("writeEndpoint") == true)
     }
 }

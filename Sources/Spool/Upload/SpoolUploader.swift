@@ -49,8 +49,6 @@ public final class SpoolUploader: Service, Sendable {
 
     /// - Parameter writeStreamService: the Storage Write API client for `destination.api` `.storageWrite`; nil for
     ///   the production client (tests pass one of their own).
-    /// - Throws: `SpoolError.invalidConfiguration` also when `destination.api` is `.storageWrite` and no Storage Write
-    ///   client can be made.
     package init(
         spool: Spool, destination: Destination, configuration: UploaderConfiguration = UploaderConfiguration(),
         writeStreamService: (any WriteStreamService)?, storageWriteSettings: StorageWriteSettings = StorageWriteSettings()
@@ -74,15 +72,21 @@ public final class SpoolUploader: Service, Sendable {
         case .insertAll:
             self.writeStreamService = nil
         case .storageWrite:
-            // The production client is plugged in here once the gRPC target is merged, e.g.
-            // `?? GRPCWriteStreamService(endpoint: destination.writeEndpoint, credentials: credentials, logger: logger)`.
-            guard let service = writeStreamService else {
-                throw SpoolError(
-                    .invalidConfiguration,
-                    "destination.api \"storageWrite\" needs the Storage Write API client, which this build lacks; use \"insertAll\" (SPOOL_API=insertAll)"
-                )
+            if let writeStreamService {
+                self.writeStreamService = writeStreamService
+            } else {
+                // A request must end while the lease it was sent under still runs, as insertAll's do (makeEngine).
+                let timeout = min(configuration.requestTimeout, configuration.leaseDuration / 2)
+                let http = HTTPClient.Configuration(connectTimeout: min(configuration.connectTimeout, timeout), totalTimeout: timeout)
+                do throws(WriteStreamError) {
+                    self.writeStreamService = try GRPCWriteStreamService(
+                        endpoint: destination.writeEndpoint, accessToken: .provider(credentials, http: http),
+                        configuration: GRPCWriteStreamService.Configuration(callTimeout: timeout, appendTimeout: timeout), logger: logger
+                    )
+                } catch {
+                    throw SpoolError(.invalidConfiguration, "destination.writeEndpoint \(URLOrigin.of(destination.writeEndpoint)): \(error.message)")
+                }
             }
-            self.writeStreamService = service
         }
     }
 

@@ -92,7 +92,7 @@ enum CivilTime {
         return value >= Double(minimumEpochSeconds) && value < Double(maximumEpochSeconds) + 1
     }
 
-    private static func withCursor<T>(_ text: String, _ body: (inout Cursor) -> T) -> T {
+    static func withCursor<T>(_ text: String, _ body: (inout Cursor) -> T) -> T {
         var text = text
         return text.withUTF8 { bytes in
             var cursor = Cursor(bytes: bytes)
@@ -100,7 +100,7 @@ enum CivilTime {
         }
     }
 
-    private static func takeDateTimeSeparator(_ cursor: inout Cursor) -> Bool {
+    static func takeDateTimeSeparator(_ cursor: inout Cursor) -> Bool {
         cursor.take(UInt8(ascii: "T")) || cursor.take(UInt8(ascii: "t")) || cursor.take(UInt8(ascii: " "))
     }
 
@@ -114,20 +114,31 @@ enum CivilTime {
 
     /// Seconds since midnight (fraction dropped), or nil.
     static func parseTime(_ cursor: inout Cursor, secondsRequired: Bool) -> Int? {
+        parseTimeOfDay(&cursor, secondsRequired: secondsRequired)?.seconds
+    }
+
+    /// Seconds since midnight and the fraction's microseconds (digits beyond the sixth dropped), or nil.
+    static func parseTimeOfDay(_ cursor: inout Cursor, secondsRequired: Bool) -> (seconds: Int, microseconds: Int)? {
         guard let hour = cursor.digits(minimum: 1, maximum: 2), hour < 24, cursor.take(UInt8(ascii: ":")),
             let minute = cursor.digits(minimum: 1, maximum: 2), minute < 60
         else { return nil }
         var second = 0
+        var microseconds = 0
         if cursor.take(UInt8(ascii: ":")) {
             guard let parsed = cursor.digits(minimum: 1, maximum: 2), parsed < 60 else { return nil }
             second = parsed
             if cursor.take(UInt8(ascii: ".")) {
-                guard cursor.digits(minimum: 1, maximum: 9) != nil else { return nil }
+                let start = cursor.index
+                guard let fraction = cursor.digits(minimum: 1, maximum: 9) else { return nil }
+                var scale = cursor.index - start
+                microseconds = fraction
+                while scale > 6 { microseconds /= 10; scale -= 1 }
+                while scale < 6 { microseconds *= 10; scale += 1 }
             }
         } else if secondsRequired {
             return nil
         }
-        return hour * 3600 + minute * 60 + second
+        return (hour * 3600 + minute * 60 + second, microseconds)
     }
 
     enum Zone {

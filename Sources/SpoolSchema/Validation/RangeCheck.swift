@@ -21,18 +21,26 @@ enum RangeCheck {
     }
 
     private static func isValidText(_ text: String, element: FieldType.Kind) -> Bool {
-        guard text.hasPrefix("["), text.hasSuffix(")") else { return false }
-        let inner = text.dropFirst().dropLast()
-        let parts = inner.split(separator: ",", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return false }
-        for part in parts {
-            let bound = part.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()
-            let text = String(bound)
-            let upper = text.uppercased()
-            if upper == "UNBOUNDED" || upper == "NULL" { continue }
-            guard isValidBound(text, element: element) else { return false }
+        guard let bounds = bounds(text) else { return false }
+        for bound in [bounds.start, bounds.end] {
+            if let bound, !isValidBound(bound, element: element) { return false }
         }
         return true
+    }
+
+    /// The two bound texts of the string form `[start, end)`; nil for an unbounded side (`UNBOUNDED`, `NULL`).
+    /// Nil when the text is not of that form (the bounds themselves are not checked).
+    static func bounds(_ text: String) -> (start: String?, end: String?)? {
+        guard text.hasPrefix("["), text.hasSuffix(")") else { return nil }
+        let inner = text.dropFirst().dropLast()
+        let parts = inner.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let bounds = parts.map { part -> String? in
+            let text = String(part.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+            let upper = text.uppercased()
+            return upper == "UNBOUNDED" || upper == "NULL" ? nil : text
+        }
+        return (bounds[0], bounds[1])
     }
 
     private static func isValidBound(_ text: String, element: FieldType.Kind) -> Bool {

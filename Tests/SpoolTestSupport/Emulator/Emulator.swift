@@ -15,6 +15,14 @@ public enum Emulator {
         return url
     }
 
+    /// The suite's emulator's Storage Write API (plaintext gRPC), the third line of `scripts/emulator start`.
+    public static func grpcURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_GRPC_URL"], !url.isEmpty else {
+            throw ChildProcessError(message: "SPOOL_EMULATOR_GRPC_URL is not set: run the tests with scripts/test, which starts the BigQuery emulator")
+        }
+        return url
+    }
+
     public static func client(_ endpoint: String) -> BigQueryClient {
         BigQueryClient(endpoint: endpoint, project: project, credentials: NoCredentials(), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
@@ -44,22 +52,30 @@ public enum Emulator {
     /// A private emulator on its own port, with its data kept on disk so a SIGKILL loses nothing it acknowledged.
     public final class Instance: Sendable {
         public let port: Int
+        /// The Storage Write API's port (kept across restarts, like `port`).
+        public let grpcPort: Int
         public let pidFile: String
         public let dataDirectory: String
         private let currentPid = Atomic<Int32>(0)
         public var pid: Int32 { currentPid.load(ordering: .relaxed) }
         public var endpoint: String { "http://127.0.0.1:\(port)" }
+        public var grpcEndpoint: String { "http://127.0.0.1:\(grpcPort)" }
 
         public init(directory: TemporaryDirectory) throws {
             pidFile = directory.file("emulator.pid").path
             dataDirectory = directory.file("emulator-data").path
             port = try Self.freePort()
+            var grpcPort = try Self.freePort()
+            while grpcPort == port { grpcPort = try Self.freePort() }
+            self.grpcPort = grpcPort
             try start()
         }
 
         public func start() throws {
             let script = BuiltProducts.repositoryRoot.appendingPathComponent("scripts/emulator").path
-            let result = try ChildProcess.run(script, ["start", "--port", "\(port)", "--pidfile", pidFile, "--data-dir", dataDirectory])
+            let result = try ChildProcess.run(script, [
+                "start", "--port", "\(port)", "--grpc-port", "\(grpcPort)", "--pidfile", pidFile, "--data-dir", dataDirectory,
+            ])
             guard result.code == 0, let line = result.stdout.split(separator: "\n").first(where: { $0.hasPrefix("SPOOL_EMULATOR_PID=") }),
                 let pid = Int32(line.dropFirst("SPOOL_EMULATOR_PID=".count))
             else {

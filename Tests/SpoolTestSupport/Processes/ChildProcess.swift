@@ -34,13 +34,24 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    private static let spawnLock = NSLock()
+
     /// Starts `executable` with `arguments` (and extra environment variables); stdin is /dev/null unless given.
     public static func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> ChildProcess {
         var outputPipe: [Int32] = [0, 0]
         var errorPipe: [Int32] = [0, 0]
         var inputPipe: [Int32] = [0, 0]
+        // A child spawned at the same time by another thread must not inherit these ends (it would keep this child's
+        // stdin or stdout open, and both would wait forever): they are close-on-exec (dup2 in the child clears that
+        // for 0, 1 and 2), set under a lock that every spawn here holds, so no spawn falls between pipe and fcntl.
+        spawnLock.lock()
+        var spawnLocked = true
+        defer { if spawnLocked { spawnLock.unlock() } }
         guard pipe(&outputPipe) == 0, pipe(&errorPipe) == 0, pipe(&inputPipe) == 0 else {
             throw ChildProcessError(message: "pipe failed: \(String(cString: strerror(errno)))")
+        }
+        for fd in inputPipe + outputPipe + errorPipe {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -60,6 +71,8 @@ public final class ChildProcess: Sendable {
         }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        spawnLock.unlock()
+        spawnLocked = false
         close(inputPipe[0])
         close(outputPipe[1])
         close(errorPipe[1])
