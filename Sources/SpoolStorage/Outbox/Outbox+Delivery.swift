@@ -36,11 +36,7 @@ extension Outbox {
                 let size = statement.int(columns.payloadBytes)
                 if !rows.isEmpty && bytes + size > maxBytes { break }
                 bytes += size
-                rows.append(OutboxRow(
-                    id: statement.int64(columns.id), table: table, insertId: statement.text(columns.insertId),
-                    payload: statement.text(columns.payload), payloadBytes: size, createdAt: statement.int64(columns.createdAt),
-                    attempts: statement.int(columns.attempts)
-                ))
+                rows.append(columns.row(statement, table: table))
             }
             return rows
         }
@@ -192,8 +188,8 @@ extension Outbox {
     }
 }
 
-/// `SQL.claim`: one pending row.
-private struct ClaimColumns: ResultColumns {
+/// `SQL.claim` (and `WriteStreamSQL.heldRows`): one pending row.
+struct ClaimColumns: ResultColumns {
     let id: Column
     let insertId: Column
     let payload: Column
@@ -208,6 +204,14 @@ private struct ClaimColumns: ResultColumns {
         payloadBytes = try statement.column("payload_bytes")
         createdAt = try statement.column("created_at")
         attempts = try statement.column("attempts")
+    }
+
+    /// The row `statement` stands on, of `table`.
+    func row(_ statement: Statement, table: String) -> OutboxRow {
+        OutboxRow(
+            id: statement.int64(id), table: table, insertId: statement.text(insertId), payload: statement.text(payload),
+            payloadBytes: statement.int(payloadBytes), createdAt: statement.int64(createdAt), attempts: statement.int(attempts)
+        )
     }
 }
 

@@ -88,14 +88,12 @@ extension Outbox {
             var bytes = 0
             while try statement.step() {
                 if rows.isEmpty && statement.int64(columns.nextAttemptAt) > now { return [] }
-                let size = statement.int(columns.payloadBytes)
+                let size = statement.int(columns.row.payloadBytes)
                 if !rows.isEmpty && bytes + size > maxBytes { break }
                 bytes += size
-                rows.append(OutboxRow(
-                    id: statement.int64(columns.id), table: table, insertId: statement.text(columns.insertId),
-                    payload: statement.text(columns.payload), payloadBytes: size, createdAt: statement.int64(columns.createdAt),
-                    attempts: statement.int(columns.attempts), streamOffset: statement.int64(columns.streamOffset)
-                ))
+                var row = columns.row.row(statement, table: table)
+                row.streamOffset = statement.int64(columns.streamOffset)
+                rows.append(row)
             }
             return rows.isEmpty ? nil : rows
         }
@@ -256,22 +254,12 @@ private struct StreamColumns: ResultColumns {
 
 /// `WriteStreamSQL.heldRows`: one row holding an offset.
 private struct HeldRowColumns: ResultColumns {
-    let id: Column
-    let insertId: Column
-    let payload: Column
-    let payloadBytes: Column
-    let createdAt: Column
-    let attempts: Column
+    let row: ClaimColumns
     let streamOffset: Column
     let nextAttemptAt: Column
 
     init(_ statement: Statement) throws(SpoolError) {
-        id = try statement.column("id")
-        insertId = try statement.column("insert_id")
-        payload = try statement.column("payload")
-        payloadBytes = try statement.column("payload_bytes")
-        createdAt = try statement.column("created_at")
-        attempts = try statement.column("attempts")
+        row = try ClaimColumns(statement)
         streamOffset = try statement.column("stream_offset")
         nextAttemptAt = try statement.column("next_attempt_at")
     }
