@@ -108,7 +108,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spool-bench",
-            dependencies: ["Spool", "SpoolStorage", "CSQLite", "SpoolTestSupport", "BigQueryStorageWrite"]
+            dependencies: ["Spool", "SpoolStorage", "CSQLite", "SpoolTestSupport", "BigQueryStorageWrite", "StorageWriteTestSupport"]
         ),
         // The C ABI over Spool: @_cdecl functions declared in include/spool.h, the one header C callers include.
         .target(name: "SpoolC", dependencies: ["Spool"], exclude: ["include"]),

@@ -1,26 +1,58 @@
+import Dispatch
 import Foundation
 import Spool
+import SpoolSchema
 import SpoolTestSupport
+import StorageWriteTestSupport
 
-/// `scripts/bench drain`: fills a backlog and drains it through the real uploader, to a sink that answers 200 at
-/// once (the uploader's own cost) and to the emulator (end to end).
+/// `scripts/bench drain`: fills a backlog and drains it through the real uploader, to a sink that answers at once
+/// (the uploader's own cost) and to the emulator (end to end), with insertAll and with the Storage Write API.
 enum DrainBenchmark {
-    static func run(rows: Int, backlog: Int, emulator: String?) throws {
+    static func run(rows: Int, backlog: Int, emulator: String?, emulatorGRPC: String?) throws {
         let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let sink = try LoopbackHTTPServer(recordRequests: false) { _ in .json(200, #"{"kind":"bigquery#tableDataInsertAllResponse"}"#) }
+        // insertAll's bytes on the wire are the request bodies as sent (gzip-compressed, as the uploader sends them).
+        let insertAllBytes = LockedValue(0)
+        let sink = try LoopbackHTTPServer(recordRequests: false) { request in
+            insertAllBytes.update { $0 += request.body.count }
+            return .json(200, #"{"kind":"bigquery#tableDataInsertAllResponse"}"#)
+        }
         defer { sink.stop() }
         let null = try fillAndDrain(path: directory.appendingPathComponent("null.db").path, rows: rows, endpoint: sink.baseURL, dataset: "analytics")
         report("null sink", null, rows: rows)
+        let insertAllWireBytes = insertAllBytes.value
+
+        // The Storage Write API to a gRPC sink that appends at once (Tests/StorageWriteTestSupport): its own cost.
+        let grpcSink = try blocking { try await BigQueryWriteTestServer.start() }
+        defer { blocking { await grpcSink.stop() } }
+        // The sink keeps every row it is sent: 50,000 of them are enough for the CPU figure and keep the RSS one honest.
+        let storageWriteRows = min(rows, 50_000)
+        let storageWriteNull = try fillAndDrain(
+            path: directory.appendingPathComponent("null-sw.db").path, rows: storageWriteRows, endpoint: sink.baseURL, dataset: "analytics",
+            writeEndpoint: grpcSink.endpoint
+        )
+        report("null sink, Storage Write", storageWriteNull, rows: storageWriteRows)
+        let storageWriteBytes = grpcSink.appendedBytes
 
         var emulatorRate: Double?
+        var storageWriteRate: Double?
         if let emulator {
             let dataset = "bench_\(UInt32.random(in: 0...UInt32.max))"
             try Emulator.createSeedTables(endpoint: emulator, dataset: dataset, tables: ["user_search_events"])
             let result = try fillAndDrain(path: directory.appendingPathComponent("emulator.db").path, rows: rows, endpoint: emulator, dataset: dataset)
             report("emulator", result, rows: rows)
             emulatorRate = Double(rows) / result.seconds
+            if let emulatorGRPC {
+                let swDataset = "bench_sw_\(UInt32.random(in: 0...UInt32.max))"
+                try Emulator.createSeedTables(endpoint: emulator, dataset: swDataset, tables: ["user_search_events"])
+                let storageWrite = try fillAndDrain(
+                    path: directory.appendingPathComponent("emulator-sw.db").path, rows: rows, endpoint: emulator, dataset: swDataset,
+                    writeEndpoint: emulatorGRPC
+                )
+                report("emulator, Storage Write", storageWrite, rows: rows)
+                storageWriteRate = Double(rows) / storageWrite.seconds
+            }
         }
 
         // Memory with a large backlog: the uploader holds one batch at a time, never the backlog.
@@ -33,6 +65,12 @@ enum DrainBenchmark {
             "null_rows_per_s": Double(rows) / null.seconds,
             "null_cpu_us_per_row": null.cpuNanoseconds / 1000 / Double(rows),
             "emulator_rows_per_s": emulatorRate ?? 0,
+            "insert_all_rows_per_s": emulatorRate ?? 0,
+            "storage_write_rows_per_s": storageWriteRate ?? 0,
+            "storage_write_null_rows_per_s": Double(storageWriteRows) / storageWriteNull.seconds,
+            "storage_write_cpu_us_per_row": storageWriteNull.cpuNanoseconds / 1000 / Double(storageWriteRows),
+            "insert_all_bytes_per_row": Double(insertAllWireBytes) / Double(rows),
+            "storage_write_bytes_per_row": Double(storageWriteBytes) / Double(storageWriteRows),
             "backlog_rows": backlog,
             "max_rss_mb": maxResidentMiB(),
         ])
@@ -43,8 +81,11 @@ enum DrainBenchmark {
         var cpuNanoseconds: Double
     }
 
-    private static func fillAndDrain(path: String, rows: Int, endpoint: String, dataset: String) throws -> Result {
-        let spool = try Spool(path: path)
+    /// With `writeEndpoint`, through the Storage Write API (the table's schema from the seed's schema files).
+    private static func fillAndDrain(path: String, rows: Int, endpoint: String, dataset: String, writeEndpoint: String? = nil) throws -> Result {
+        var spoolConfiguration = Spool.Configuration()
+        if writeEndpoint != nil { spoolConfiguration.schemas = try SeedSchemas.load() }
+        let spool = try Spool(path: path, configuration: spoolConfiguration)
         defer { spool.close() }
         for index in 0..<rows {
             try spool.append(json: SeedEvents.row(table: "user_search_events", eventID: "b-\(index)", index: index), to: "user_search_events")
@@ -52,7 +93,12 @@ enum DrainBenchmark {
         var configuration = UploaderConfiguration()
         configuration.credentials = .none
         configuration.requestTimeout = .seconds(60)
-        let uploader = try SpoolUploader(spool: spool, destination: Destination(project: "test-project", dataset: dataset, endpoint: endpoint), configuration: configuration)
+        var destination = Destination(project: "test-project", dataset: dataset, endpoint: endpoint)
+        if let writeEndpoint {
+            destination.api = .storageWrite
+            destination.writeEndpoint = writeEndpoint
+        }
+        let uploader = try SpoolUploader(spool: spool, destination: destination, configuration: configuration)
         let cpuBefore = threadCPUNanoseconds()
         let started = monotonicNanoseconds()
         let outcome = try uploader.drain(timeout: .seconds(600))
@@ -70,4 +116,22 @@ enum DrainBenchmark {
             name as NSString, Double(rows) / result.seconds, result.cpuNanoseconds / 1000 / Double(rows), rows, result.seconds
         ).utf8))
     }
+}
+
+/// Runs async work from the benchmark's synchronous code, on a task of its own, and waits for it.
+private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = LockedValue<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        let outcome: Result<T, any Error>
+        do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+        result.update { $0 = outcome }
+        done.signal()
+    }
+    done.wait()
+    return try result.value!.get()
+}
+
+private func blocking(_ body: @escaping @Sendable () async -> Void) {
+    _ = try? blocking { () async throws -> Int in await body(); return 0 }
 }

@@ -18,7 +18,10 @@ do {
         try AppendBenchmark.run(count: value("--count", default: 100_000), drainRate: value("--rate", default: 5000))
     case "drain":
         let emulator = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        try DrainBenchmark.run(rows: value("--rows", default: 200_000), backlog: value("--backlog", default: 1_000_000), emulator: emulator)
+        let grpc = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_GRPC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        try DrainBenchmark.run(
+            rows: value("--rows", default: 200_000), backlog: value("--backlog", default: 1_000_000), emulator: emulator, emulatorGRPC: grpc
+        )
     case "backlog":
         try BacklogBenchmark.run(
             rows: value("--rows", default: 3_000_000), smallRows: value("--small-rows", default: 1_000),

@@ -113,6 +113,11 @@ public final class BigQueryWriteTestServer: Sendable {
         state.withLock { $0.streams[stream]?.rows ?? [] }
     }
 
+    /// The bytes of every row appended so far, across streams: the rows' protobuf encoding as sent.
+    public var appendedBytes: Int {
+        state.withLock { state in state.streams.values.reduce(0) { total, stream in total + stream.rows.reduce(0) { $0 + $1.count } } }
+    }
+
     /// Every call received, in order.
     public var calls: [Call] {
         state.withLock { $0.calls }
