@@ -32,7 +32,7 @@ struct MigrationTests {
         #expect(fileMode(path + "-wal") == 0o600)
         #expect(fileMode(path + "-shm") == 0o600)
         let tables = try rawSQLite(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map { $0[0] }
-        #expect(tables == ["dead_letter_counts", "dead_letters", "outbox", "pending_by_table", "settings", "table_state", "uploader_lease", "write_streams"])
+        #expect(tables == ["dead_letter_counts", "dead_letters", "outbox", "pending_by_table", "settings", "table_state", "uploader_lease", "write_requests", "write_streams"])
         outbox.close()
     }
 

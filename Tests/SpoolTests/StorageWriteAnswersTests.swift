@@ -54,17 +54,35 @@ struct StorageWriteAnswersTests {
         #expect(StorageWriteAnswers.verdict(testCase.outcomes, requests: Self.requests) == testCase.expected)
     }
 
-    @Test("requests split where offsets jump (a row evicted) and where the JSON bytes would pass the limit, and nowhere else")
-    func requestsSplit() throws {
+    @Test("new rows split into requests at the row limit and where the JSON bytes would pass the limit, and nowhere else")
+    func newRowsSplit() throws {
         let claimed = try ClaimedRows(count: 6)
         defer { claimed.close() }
         let size = claimed.rows[0].payloadBytes
         let rows = claimed.rows[...]
-        #expect(StorageWriteAnswers.requests(rows, offsets: [0, 1, 2, 3, 4, 5], maxBytes: 100 * size).map(\.offset) == [0])
-        #expect(StorageWriteAnswers.requests(rows, offsets: [0, 1, 3, 4, 5, 6], maxBytes: 100 * size).map(\.offset) == [0, 3])
-        #expect(StorageWriteAnswers.requests(rows, offsets: [0, 1, 2, 3, 4, 5], maxBytes: 2 * size + 1).map(\.offset) == [0, 2, 4])
-        #expect(StorageWriteAnswers.requests(rows, offsets: [0, 1, 2, 3, 4, 5], maxBytes: 1).map(\.rows.count) == [1, 1, 1, 1, 1, 1])
-        #expect(StorageWriteAnswers.requests(rows, offsets: [0, 1, 2, 3, 4, 5], maxBytes: 100 * size).first?.rows == rows.map(\.payload))
+        #expect(StorageWriteAnswers.split(rows, maxRows: 10, maxBytes: 100 * size).map(\.count) == [6])
+        #expect(StorageWriteAnswers.split(rows, maxRows: 4, maxBytes: 100 * size).map(\.count) == [4, 2])
+        #expect(StorageWriteAnswers.split(rows, maxRows: 10, maxBytes: 2 * size + 1).map(\.count) == [2, 2, 2])
+        #expect(StorageWriteAnswers.split(rows, maxRows: 10, maxBytes: 1).map(\.count) == [1, 1, 1, 1, 1, 1])
+        #expect(StorageWriteAnswers.split(rows, maxRows: 10, maxBytes: 100 * size).flatMap { $0.map(\.id) } == rows.map(\.id))
+    }
+
+    @Test("held rows are sent again in the requests they were sent in, split where a row has gone, never joined")
+    func heldRowsResent() throws {
+        let claimed = try ClaimedRows(count: 6)
+        defer { claimed.close() }
+        var rows = claimed.rows
+        // Requests [0, 1] and [2, 3, 4, 5] as first sent; the row at offset 3 has gone since.
+        let offsets: [Int64] = [0, 1, 2, 4, 5, 6]
+        let requestsOf: [Int64] = [0, 0, 2, 2, 2, 6]
+        for index in rows.indices {
+            rows[index].streamOffset = offsets[index]
+            rows[index].streamRequest = requestsOf[index]
+        }
+        let requests = StorageWriteAnswers.resent(rows[...])
+        #expect(requests.map(\.offset) == [0, 2, 4, 6])
+        #expect(requests.map(\.rows.count) == [2, 1, 2, 1])
+        #expect(requests.flatMap(\.rows) == rows.map(\.payload))
     }
 
     @Test("after BigQuery wrote nothing from an offset on, the named rows are refused and the others sent again")

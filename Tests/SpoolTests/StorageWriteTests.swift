@@ -55,8 +55,8 @@ struct StorageWriteTests {
     /// A clock a minute ahead: rows rescheduled by a backoff are due at once.
     private static let aMinuteLater: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) + 60_000 }
 
-    @Test("a batch is claimed as one AppendRows request, however large batchBytes is, so an ALREADY_EXISTS after a lost answer vouches for all of it")
-    func aBatchIsOneRequest() throws {
+    @Test("a batch goes as several requests on one connection; after a lost answer the same requests go again, each ALREADY_EXISTS for all of its rows")
+    func aBatchIsSentAsPipelinedRequests() throws {
         let spool = try openSpool()
         defer { spool.close() }
         try append(spool, 0..<10)
@@ -67,9 +67,8 @@ struct StorageWriteTests {
         let outcome = try uploader(spool, settings: settings) { $0.batchBytes = 5_000_000; $0.now = Self.aMinuteLater }
             .drain(timeout: .seconds(20))
         #expect(outcome.remainingRows == 0)
-        #expect(service.calls.allSatisfy { $0.requests.count == 1 }, "\(service.calls.map { $0.requests.map(\.offset) })")
-        #expect(service.calls.map { $0.requests.map(\.offset) }.prefix(2) == [[0], [0]], "the lost batch sent again as it was")
-        #expect(service.calls.flatMap { $0.requests.map(\.rows.count) }.max() == 3)
+        #expect(service.calls.map { $0.requests.map(\.offset) } == [[0, 3, 6, 9], [0, 3, 6, 9]], "the lost batch sent again as it was")
+        #expect(service.calls.map { $0.requests.map(\.rows.count) }.first == [3, 3, 3, 1], "requests of at most requestBytes")
         expectExactlyOnce(Array(0..<10))
     }
 
@@ -85,7 +84,7 @@ struct StorageWriteTests {
         #expect(outcome.remainingRows == 0)
         #expect(outcome.report.delivered == 25)
         expectExactlyOnce(Array(0..<25))
-        #expect(service.calls.map { $0.requests.map(\.offset) } == [[0], [10], [20]], "one request per batch: no bisection, no split")
+        #expect(service.calls.map { $0.requests.map(\.offset) } == [[0, 10, 20]], "one batch of requests of batchRows rows: no bisection")
         #expect(service.createdStreams == 1)
         let streams = recorded.value
         #expect(streams.map(\.table) == [table])
@@ -150,7 +149,7 @@ struct StorageWriteTests {
             let stream = try service.createStream(project: "test-project", dataset: "analytics", table: table)
             #expect(try spool.outbox.openWriteStream(table: table, stream: stream, now: now))
             let rows = try spool.outbox.claim(table: table, now: now, maxRows: 10, maxBytes: 1 << 20, offsetsFirst: true)
-            #expect(try spool.outbox.giveOffsets(table: table, stream: stream, ids: rows.map(\.id), now: now) == 0)
+            #expect(try spool.outbox.giveOffsets(table: table, stream: stream, requests: [rows.map(\.id)], now: now) == 0)
             _ = try service.append(stream: stream, schema: SeedSchemas.searchWithRecords, requests: [AppendRequest(offset: 0, rows: rows.map(\.payload))])
             spool.close()
         }
@@ -210,8 +209,10 @@ struct StorageWriteTests {
         defer { spool.close() }
         try append(spool, 0..<20)
         let service = self.service
+        var settings = StorageWriteSettings()
+        settings.requestsPerBatch = 1
         // Forgotten between the first batch and the second.
-        let outcome = try uploader(spool).drain(timeout: .seconds(20), progress: { _, _ in
+        let outcome = try uploader(spool, settings: settings).drain(timeout: .seconds(20), progress: { _, _ in
             if let first = service.calls.first?.stream, service.calls.count == 1 { service.forget(first) }
         })
         #expect(outcome.remainingRows == 0)
@@ -251,6 +252,7 @@ struct StorageWriteTests {
         try append(spool, 0..<30)
         var settings = StorageWriteSettings()
         settings.maxStreamRows = 10
+        settings.requestsPerBatch = 1
         settings.maintenanceInterval = .milliseconds(1)
         settings.idleAfter = .seconds(3600)
         let outcome = try uploader(spool, settings: settings).drain(timeout: .seconds(20))

@@ -16,7 +16,7 @@ struct StatusDeliveryAPITests {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             #expect(try spool.outbox.openWriteStream(table: "user_search_events", stream: stream, now: now))
             let rows = try spool.outbox.claim(table: "user_search_events", now: now, maxRows: 3, maxBytes: 1 << 20)
-            #expect(try spool.outbox.giveOffsets(table: "user_search_events", stream: stream, ids: rows.map(\.id), now: now) == 0)
+            #expect(try spool.outbox.giveOffsets(table: "user_search_events", stream: stream, requests: [rows.map(\.id)], now: now) == 0)
         }
         let storageWrite = try fixture.writeConfiguration([
             "spool": ["path": fixture.path],

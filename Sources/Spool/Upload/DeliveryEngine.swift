@@ -80,9 +80,10 @@ final class DeliveryEngine {
                     continue
                 }
                 let offsetsFirst = transport.keepsRowOffsets
+                let requestBytes = min(configuration.batchBytes, transport.maxRequestBytes ?? .max)
                 let rows = try outbox.claim(
-                    table: table, now: now, maxRows: configuration.batchRows,
-                    maxBytes: min(configuration.batchBytes, transport.maxBatchBytes ?? .max), offsetsFirst: offsetsFirst
+                    table: table, now: now, maxRows: configuration.batchRows * transport.requestsPerBatch,
+                    maxBytes: requestBytes * transport.requestsPerBatch, offsetsFirst: offsetsFirst
                 )
                 guard !rows.isEmpty else {
                     if let next = try outbox.nextAttempt(table: table, offsetsFirst: offsetsFirst) { earliest = min(earliest ?? next, next) }

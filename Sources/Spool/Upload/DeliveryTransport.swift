@@ -16,9 +16,13 @@ protocol DeliveryTransport {
     /// any other, alone, and never judges them again locally (they may be in BigQuery already).
     var keepsRowOffsets: Bool { get }
 
-    /// The most payload bytes one batch may carry, when the transport needs less than `batchBytes` (nil: no limit
+    /// How many requests of up to `batchRows` rows one batch is sent as (the transport splits it; the engine claims
+    /// that many rows at most).
+    var requestsPerBatch: Int { get }
+
+    /// The most payload bytes one request may carry, when the transport needs less than `batchBytes` (nil: no limit
     /// of its own).
-    var maxBatchBytes: Int? { get }
+    var maxRequestBytes: Int? { get }
 
     /// Between passes, with the lease held: housekeeping of the transport's own (finalizing idle streams).
     func maintain()
@@ -29,7 +33,8 @@ protocol DeliveryTransport {
 
 extension DeliveryTransport {
     var keepsRowOffsets: Bool { false }
-    var maxBatchBytes: Int? { nil }
+    var requestsPerBatch: Int { 1 }
+    var maxRequestBytes: Int? { nil }
     func maintain() {}
     func finish(finalizing: Bool) {}
 }

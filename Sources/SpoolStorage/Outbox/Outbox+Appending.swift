@@ -145,6 +145,7 @@ extension Outbox {
         }
         try deleteRows(database, ids: victims)
         for (droppedTable, count) in droppedByTable.sorted(by: { $0.key < $1.key }) {
+            try dropSpentRequests(database, table: droppedTable)
             let statement = try database.statement(SQL.addDropped)
             try statement.bind(1, droppedTable)
             try statement.bind(2, count)

@@ -69,7 +69,8 @@ extension Outbox {
     /// outage (500 reschedules). Each row's change is atomic (a dead letter is moved and deleted together); a crash
     /// between transactions leaves the later rows as they were: delivered rows are sent again with the same insert
     /// id (exactly as after a crash between BigQuery's answer and the first transaction), rows not yet rescheduled
-    /// or dead-lettered are judged again, and the table's backoff, recorded first, still holds them back.
+    /// or dead-lettered are judged again, and the table's backoff, recorded first, still holds them back. The last
+    /// transaction also drops the Storage Write requests whose rows are all gone now (`dropSpentRequests`).
     package func apply(_ resolution: BatchResolution, table: String, now: Int64) throws(SpoolError) {
         guard !resolution.isEmpty else { return }
         let chunks = resolution.chunks(of: Self.rowsPerTransaction)
@@ -86,6 +87,9 @@ extension Outbox {
                     try reschedule(database, chunk.retried)
                     if let outcome = chunk.tableOutcome {
                         try record(database, outcome, table: table, delivered: resolution.delivered.count, now: now)
+                    }
+                    if index == chunks.count - 1 && !(resolution.delivered.isEmpty && resolution.deadLettered.isEmpty) {
+                        try dropSpentRequests(database, table: table)
                     }
                 }
             }

@@ -12,6 +12,8 @@ package struct OutboxRow: Sendable, Equatable {
     package var attempts: Int
     /// Its offset in the table's current Storage Write stream, once it was given one (never under insertAll).
     package var streamOffset: Int64? = nil
+    /// The first offset of the AppendRows request it was sent in, with `streamOffset`: a resend repeats that request.
+    package var streamRequest: Int64? = nil
 }
 
 /// Why a row was moved to dead_letters: BigQuery's own words, or Spool's for local verdicts.

@@ -5,7 +5,7 @@ import SpoolStorage
 ///
 /// | answer | action |
 /// |---|---|
-/// | appended, or ALREADY_EXISTS (the offset was written before) | the request's rows are delivered: a batch gets its offsets as one request, which BigQuery applies whole or not at all, and a resend is a part of it |
+/// | appended, or ALREADY_EXISTS (the offset was written before) | the request's rows are delivered: BigQuery applies a request whole or not at all, and a resend is a part of one request as first sent (`write_requests`) |
 /// | any request acknowledged at offset `o` with `n` rows | every row below `o + n` is delivered (appends need the offsets before them) |
 /// | `row_errors` (nothing of the request was written) | the named rows → dead_letters with BigQuery's message; the rest of the batch from that request on get new offsets |
 /// | OUT_OF_RANGE on the first unacknowledged request | the stream's end lies behind the spool's books: finalize it; its row count says which rows it holds; the others get offsets in a new stream |
@@ -34,18 +34,37 @@ enum StorageWriteAnswers {
         case failed(WriteStreamError)
     }
 
-    /// The rows (with their offsets, ascending) as AppendRows requests: a new request where offsets are not
-    /// consecutive (a row evicted by the cap) or the request would exceed `maxBytes` of JSON.
-    static func requests(_ rows: ArraySlice<OutboxRow>, offsets: [Int64], maxBytes: Int) -> [AppendRequest] {
-        var requests: [AppendRequest] = []
+    /// New rows as AppendRows requests of at most `maxRows` rows and — beyond a request's first row — `maxBytes` of JSON.
+    static func split(_ rows: ArraySlice<OutboxRow>, maxRows: Int, maxBytes: Int) -> [ArraySlice<OutboxRow>] {
+        var requests: [ArraySlice<OutboxRow>] = []
+        var start = rows.startIndex
         var bytes = 0
-        for (row, offset) in zip(rows, offsets) {
-            if let last = requests.last, last.offset + Int64(last.rows.count) == offset, bytes + row.payloadBytes <= maxBytes {
+        for index in rows.indices {
+            let size = rows[index].payloadBytes
+            if index > start && (index - start >= maxRows || bytes + size > maxBytes) {
+                requests.append(rows[start..<index])
+                start = index
+                bytes = 0
+            }
+            bytes += size
+        }
+        if start < rows.endIndex { requests.append(rows[start...]) }
+        return requests
+    }
+
+    /// Held rows (`streamOffset` and `streamRequest` set, ascending) as the requests they were first sent in, each split
+    /// where a row has gone since (evicted by the cap, purged): every request sent again is a part of one BigQuery
+    /// applied whole or not at all, so ALREADY_EXISTS for it vouches for all of its rows.
+    static func resent(_ rows: ArraySlice<OutboxRow>) -> [AppendRequest] {
+        var requests: [AppendRequest] = []
+        var requestOf: Int64?
+        for row in rows {
+            let offset = row.streamOffset ?? -1
+            if let last = requests.last, requestOf == row.streamRequest, last.offset + Int64(last.rows.count) == offset {
                 requests[requests.count - 1].rows.append(row.payload)
-                bytes += row.payloadBytes
             } else {
                 requests.append(AppendRequest(offset: offset, rows: [row.payload]))
-                bytes = row.payloadBytes
+                requestOf = row.streamRequest
             }
         }
         return requests

@@ -9,10 +9,13 @@ package struct StorageWriteSettings: Sendable {
     package var idleAfter: Duration = .seconds(30 * 60)
     /// How often idle and old streams are looked for, between passes.
     package var maintenanceInterval: Duration = .seconds(10)
-    /// JSON payload bytes per AppendRows request at most: BigQuery refuses requests over 10 MB, and a row's protobuf
-    /// encoding is no longer than its JSON text plus a few bytes per field. It also bounds a batch, so each batch is
-    /// given offsets as one request (`StorageWriteTransport.maxBatchBytes`).
+    /// JSON payload bytes per AppendRows request at most (below the uploader's `batchBytes`): BigQuery refuses requests
+    /// over 10 MB, and a row's protobuf encoding is no longer than its JSON text plus a few bytes per field.
     package var requestBytes: Int = 8_000_000
+    /// AppendRows requests per batch (each of up to `batchRows` rows), written one after another on the stream's
+    /// connection before the first answer is awaited: the round trips and BigQuery's work on one request overlap the
+    /// sending of the next.
+    package var requestsPerBatch: Int = 4
 
     package init() {}
 }

@@ -8,9 +8,10 @@ import SpoolStorage
 /// appended at an offset the spool file keeps until BigQuery acknowledges it.
 ///
 /// The path of a row: the engine claims it (`Outbox.claim(offsetsFirst:)`: rows already holding offsets first, in
-/// offset order, alone) and judges it locally if it holds none; `send` gives the batch the stream's next offsets in one
-/// transaction (`Outbox.giveOffsets`) before anything is sent, appends it (`WriteStreamService.append`), and reads the
-/// answers (`StorageWriteAnswers`). Whatever happens next — a timeout, a lost answer, a crash, a restart, a lease
+/// offset order, alone) and judges it locally if it holds none; `send` splits the batch into AppendRows requests, gives
+/// them the stream's next offsets and records them in one transaction (`Outbox.giveOffsets`) before anything is sent,
+/// appends them pipelined on the stream's connection (`WriteStreamService.append`), and reads the answers
+/// (`StorageWriteAnswers`). Whatever happens next — a timeout, a lost answer, a crash, a restart, a lease
 /// takeover — the row is sent again at the same offset, and BigQuery answers ALREADY_EXISTS if it has it. Offsets are
 /// taken back only when BigQuery said the rows were not written: `row_errors`, or a stream that can take no more,
 /// whose finalized row count tells which rows it holds.
@@ -19,6 +20,10 @@ final class StorageWriteTransport: DeliveryTransport {
     private let outbox: Outbox
     private let destination: Destination
     private let settings: StorageWriteSettings
+    /// Rows and JSON bytes per AppendRows request at most (the uploader's `batchRows`, and `batchBytes` within BigQuery's
+    /// request limit).
+    private let requestRows: Int
+    private let requestBytes: Int
     /// The spool's schema files: the writer schema of a table, until BigQuery refuses it.
     private let localSchemas: [String: TableSchema]
     private let fetchRemoteSchema: (_ dataset: String, _ table: String) throws -> TableSchema
@@ -32,13 +37,15 @@ final class StorageWriteTransport: DeliveryTransport {
 
     init(
         service: any WriteStreamService, outbox: Outbox, destination: Destination, settings: StorageWriteSettings,
-        localSchemas: [String: TableSchema], fetchRemoteSchema: @escaping (_ dataset: String, _ table: String) throws -> TableSchema,
+        requestRows: Int, requestBytes: Int, localSchemas: [String: TableSchema], fetchRemoteSchema: @escaping (_ dataset: String, _ table: String) throws -> TableSchema,
         now: @escaping @Sendable () -> Int64, logger: Logger
     ) {
         self.service = service
         self.outbox = outbox
         self.destination = destination
         self.settings = settings
+        self.requestRows = requestRows
+        self.requestBytes = min(requestBytes, settings.requestBytes)
         self.localSchemas = localSchemas
         self.fetchRemoteSchema = fetchRemoteSchema
         self.now = now
@@ -47,16 +54,15 @@ final class StorageWriteTransport: DeliveryTransport {
 
     var keepsRowOffsets: Bool { true }
 
-    /// A batch is given offsets as one AppendRows request (split later only where a row was evicted), so that any
-    /// resend is a part of a request BigQuery applied whole or not at all: ALREADY_EXISTS then vouches for every row
-    /// of the resent request, not only its first.
-    var maxBatchBytes: Int? { settings.requestBytes }
+    /// Several requests per batch, sent one after another on the stream's connection without waiting for answers.
+    var requestsPerBatch: Int { settings.requestsPerBatch }
+    var maxRequestBytes: Int? { requestBytes }
 
     func send(_ rows: ArraySlice<OutboxRow>, to table: String) -> TransportOutcome {
         do throws(TransportFailure) {
-            let (stream, offsets) = try place(rows, table: table)
+            let (stream, requests) = try place(rows, table: table)
+            let offsets = requests.flatMap { request in request.rows.indices.map { request.offset + Int64($0) } }
             let schema = try writerSchema(table)
-            let requests = StorageWriteAnswers.requests(rows, offsets: offsets, maxBytes: settings.requestBytes)
             let outcomes: [AppendOutcome]
             do {
                 outcomes = try service.append(stream: stream, schema: schema, requests: requests)
@@ -77,9 +83,10 @@ final class StorageWriteTransport: DeliveryTransport {
 
     // MARK: Offsets
 
-    /// The stream and the rows' offsets in it: the ones they hold, or the stream's next ones, recorded before anything
-    /// is sent. Opens a stream when the table has none, and finalizes one that is due for rotation first.
-    private func place(_ rows: ArraySlice<OutboxRow>, table: String) throws(TransportFailure) -> (String, [Int64]) {
+    /// The stream and the rows as AppendRows requests: held rows in the requests they were sent in (split where a row
+    /// has gone since), other rows in new requests at the stream's next offsets, recorded before anything is sent.
+    /// Opens a stream when the table has none, and finalizes one that is due for rotation first.
+    private func place(_ rows: ArraySlice<OutboxRow>, table: String) throws(TransportFailure) -> (String, [AppendRequest]) {
         let current = try storage { () throws(SpoolError) in try outbox.writeStream(table: table) }
         if rows.first?.streamOffset != nil {
             guard let current else {
@@ -87,7 +94,7 @@ final class StorageWriteTransport: DeliveryTransport {
                 try storage { () throws(SpoolError) in try outbox.releaseOffsets(table: table, stream: "", from: Int64.min) }
                 throw TransportFailure(action: .retry, message: "rows hold offsets of no recorded stream", description: "Storage Write: rows hold offsets of no recorded stream")
             }
-            return (current.stream, rows.map { $0.streamOffset ?? -1 })
+            return (current.stream, StorageWriteAnswers.resent(rows))
         }
         var stream = current?.stream
         if let current, let reason = rotationReason(current) {
@@ -98,14 +105,19 @@ final class StorageWriteTransport: DeliveryTransport {
             stream = try open(table: table)
         }
         guard let stream else { throw TransportFailure.leaseLost }
-        let ids = rows.map(\.id)
-        guard let first = try storage({ () throws(SpoolError) in try outbox.giveOffsets(table: table, stream: stream, ids: ids, now: now()) }) else {
+        let split = StorageWriteAnswers.split(rows, maxRows: requestRows, maxBytes: requestBytes)
+        let ids = split.map { $0.map(\.id) }
+        guard let first = try storage({ () throws(SpoolError) in try outbox.giveOffsets(table: table, stream: stream, requests: ids, now: now()) }) else {
             throw TransportFailure(
                 action: .retry, message: "not sent: the rows were given offsets by another uploader, or the stream was replaced",
                 description: "no answer: not sent: the rows were given offsets by another uploader, or the stream was replaced"
             )
         }
-        return (stream, ids.indices.map { first + Int64($0) })
+        var offset = first
+        return (stream, split.map { request in
+            defer { offset += Int64(request.count) }
+            return AppendRequest(offset: offset, rows: request.map(\.payload))
+        })
     }
 
     private func open(table: String) throws(TransportFailure) -> String {
