@@ -33,10 +33,19 @@ public struct AppendRequest: Sendable, Equatable {
     public var offset: Int64
     /// Each row's JSON object text, as appended.
     public var rows: [String]
+    /// The same rows already parsed (by local validation), so that encoding does not parse them again; nil: they are
+    /// parsed from `rows`.
+    public var parsedRows: [JSONValue]?
 
-    public init(offset: Int64, rows: [String]) {
+    public init(offset: Int64, rows: [String], parsedRows: [JSONValue]? = nil) {
         self.offset = offset
         self.rows = rows
+        self.parsedRows = parsedRows
+    }
+
+    /// Equal when the same rows go at the same offset: `parsedRows` only saves work.
+    public static func == (lhs: AppendRequest, rhs: AppendRequest) -> Bool {
+        lhs.offset == rhs.offset && lhs.rows == rhs.rows
     }
 }
 

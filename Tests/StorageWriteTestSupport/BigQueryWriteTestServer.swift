@@ -25,11 +25,15 @@ public final class BigQueryWriteTestServer: Sendable {
     public typealias RowErrorRule = @Sendable (_ rows: [Data]) -> [(index: Int, message: String)]
 
     struct Stream {
+        /// The rows appended, unless the server keeps only their count and size.
         var rows: [Data] = []
+        var count = 0
+        var bytes = 0
         var finalized = false
     }
 
     struct State {
+        var keepsRows = true
         var streams: [String: Stream] = [:]
         var created = 0
         var calls: [Call] = []
@@ -48,8 +52,9 @@ public final class BigQueryWriteTestServer: Sendable {
     /// `http://127.0.0.1:PORT`, for `GRPCWriteStreamService(endpoint:)`.
     public var endpoint: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts a server on a free loopback port.
-    public static func start() async throws -> BigQueryWriteTestServer {
+    /// Starts a server on a free loopback port. Without `keepingRows` it keeps only how many rows each stream holds
+    /// and their size (`rows(of:)` is empty): a sink for benchmarks whose memory does not grow with the rows.
+    public static func start(keepingRows: Bool = true) async throws -> BigQueryWriteTestServer {
         let service = BigQueryWriteTestService()
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [service])
@@ -65,6 +70,7 @@ public final class BigQueryWriteTestServer: Sendable {
             throw RPCError(code: .internalError, message: "the test server has no IPv4 listening address")
         }
         let instance = BigQueryWriteTestServer(server: server, serving: serving, port: port)
+        instance.state.withLock { $0.keepsRows = keepingRows }
         service.owner.withLock { $0 = instance }
         return instance
     }
@@ -115,7 +121,7 @@ public final class BigQueryWriteTestServer: Sendable {
 
     /// The bytes of every row appended so far, across streams: the rows' protobuf encoding as sent.
     public var appendedBytes: Int {
-        state.withLock { state in state.streams.values.reduce(0) { total, stream in total + stream.rows.reduce(0) { $0 + $1.count } } }
+        state.withLock { state in state.streams.values.reduce(0) { $0 + $1.bytes } }
     }
 
     /// Every call received, in order.
@@ -186,7 +192,7 @@ final class BigQueryWriteTestService: RegistrableRPCService {
             let count = self.withState { state -> Int? in
                 guard state.streams[single.message.name] != nil else { return nil }
                 state.streams[single.message.name]!.finalized = true
-                return state.streams[single.message.name]!.rows.count
+                return state.streams[single.message.name]!.count
             }
             guard let count else {
                 return StreamingServerResponse(error: RPCError(code: .notFound, message: "Requested entity was not found."))
@@ -230,14 +236,14 @@ final class BigQueryWriteTestService: RegistrableRPCService {
             }
             var response = Google_Cloud_Bigquery_Storage_V1_AppendRowsResponse()
             let rows = request.protoRows.rows.serializedRows
-            let offset = request.hasOffset ? Int(request.offset.value) : stream.rows.count
+            let offset = request.hasOffset ? Int(request.offset.value) : stream.count
             if stream.finalized {
                 response.error = Self.status(9, "Stream is finalized", storage: .streamFinalized, entity: name)
-            } else if offset < stream.rows.count {
+            } else if offset < stream.count {
                 response.error = Self.status(6, "Offset \(offset) already exists", storage: .offsetAlreadyExists, entity: name)
-            } else if offset > stream.rows.count {
+            } else if offset > stream.count {
                 response.error = Self.status(
-                    11, "Offset \(offset) is beyond the end of the stream (\(stream.rows.count))", storage: .offsetOutOfRange, entity: name)
+                    11, "Offset \(offset) is beyond the end of the stream (\(stream.count))", storage: .offsetOutOfRange, entity: name)
             } else if let errors = state.rowErrors?(rows), !errors.isEmpty {
                 response.rowErrors = errors.map { error in
                     var rowError = Google_Cloud_Bigquery_Storage_V1_RowError()
@@ -247,7 +253,9 @@ final class BigQueryWriteTestService: RegistrableRPCService {
                     return rowError
                 }
             } else {
-                stream.rows += rows
+                if state.keepsRows { stream.rows += rows }
+                stream.count += rows.count
+                stream.bytes += rows.reduce(0) { $0 + $1.count }
                 state.streams[name] = stream
                 var result = Google_Cloud_Bigquery_Storage_V1_AppendRowsResponse.AppendResult()
                 result.offset = Google_Protobuf_Int64Value(Int64(offset))

@@ -179,9 +179,13 @@ public final class GRPCWriteStreamService: WriteStreamService {
             message.offset = Google_Protobuf_Int64Value(request.offset)
             var rows: [Data] = []
             rows.reserveCapacity(request.rows.count)
-            for row in request.rows {
+            for (index, row) in request.rows.enumerated() {
                 do {
-                    rows.append(Data(try encoder.encode(row)))
+                    if let parsed = request.parsedRows, parsed.indices.contains(index) {
+                        rows.append(Data(try encoder.encode(parsed[index])))
+                    } else {
+                        rows.append(Data(try encoder.encode(row)))
+                    }
                 } catch {
                     throw WriteStreamError(kind: .invalidRow(index: rowIndex), message: "row \(rowIndex): \(error)")
                 }

@@ -108,16 +108,17 @@ final class DeliveryEngine {
     private func deliver(_ rows: [OutboxRow], table: String, failuresSoFar: Int) throws(SpoolError) -> DeliveryReport {
         var resolution = BatchResolution()
         var pending = rows
+        var parsed: [JSONValue]?
         if rows.first?.streamOffset == nil {
             // Rows holding stream offsets were judged when they got them and may be in BigQuery already: never again.
             pending = expire(pending, into: &resolution)
-            pending = judgeLocally(pending, table: table, into: &resolution)
+            (pending, parsed) = judgeLocally(pending, table: table, into: &resolution)
         }
 
         requests = 0
         remoteRejected = false
         if !pending.isEmpty {
-            resolution.add(send(pending[...], table: table, failuresSoFar: failuresSoFar))
+            resolution.add(send(pending[...], parsed: parsed, table: table, failuresSoFar: failuresSoFar))
         }
         try outbox.apply(resolution, table: table, now: now)
         if remoteRejected {
@@ -152,24 +153,33 @@ final class DeliveryEngine {
         return rows.filter { $0.createdAt >= oldest }
     }
 
-    /// Rows the local schema rejects go straight to dead_letters, so they never get a whole batch `stopped`.
-    private func judgeLocally(_ rows: [OutboxRow], table: String, into resolution: inout BatchResolution) -> [OutboxRow] {
-        guard var validator = schemas.validator(for: table) else { return rows }
-        var verdicts = rows.map { validator.validate(json: $0.payload) }
+    /// Rows the local schema rejects go straight to dead_letters, so they never get a whole batch `stopped`. Returns
+    /// the valid rows and, when there is a local schema, each parsed (a transport that re-encodes rows takes them
+    /// from there instead of parsing them again).
+    private func judgeLocally(_ rows: [OutboxRow], table: String, into resolution: inout BatchResolution) -> ([OutboxRow], [JSONValue]?) {
+        guard var validator = schemas.validator(for: table) else { return (rows, nil) }
+        let values = rows.map { try? JSONParser.parse($0.payload) }
+        func judge(_ validator: RowValidator) -> [RowError?] {
+            // Text that is not JSON is judged from the text, for the parser's message.
+            zip(rows, values).map { row, value in value.map { validator.validate($0) } ?? validator.validate(json: row.payload) }
+        }
+        var verdicts = judge(validator)
         if verdicts.contains(where: { $0 != nil }), checkDrift(table: table), let remote = schemas.validator(for: table) {
             // The remote schema differs from the file: re-judge with the one BigQuery will apply.
             validator = remote
-            verdicts = rows.map { validator.validate(json: $0.payload) }
+            verdicts = judge(validator)
         }
         var valid: [OutboxRow] = []
-        for (row, verdict) in zip(rows, verdicts) {
+        var parsed: [JSONValue]? = []
+        for ((row, value), verdict) in zip(zip(rows, values), verdicts) {
             if let verdict {
                 resolution.deadLettered.append(.init(id: row.id, reason: DeadLetterReason(reason: verdict.reason, location: verdict.location, message: verdict.message)))
             } else {
                 valid.append(row)
+                if let value { parsed?.append(value) } else { parsed = nil }
             }
         }
-        return valid
+        return (valid, parsed)
     }
 
     /// Compares the table's remote schema with the local one, once per run. Returns true when they differ: the
@@ -199,13 +209,13 @@ final class DeliveryEngine {
     // MARK: Requests
 
     /// Sends the batch and turns the answers into its resolution, bisecting when the request as a whole is refused.
-    private func send(_ batch: ArraySlice<OutboxRow>, table: String, failuresSoFar: Int) -> BatchResolution {
+    private func send(_ batch: ArraySlice<OutboxRow>, parsed: [JSONValue]?, table: String, failuresSoFar: Int) -> BatchResolution {
         let judge = AnswerJudge(
             failuresSoFar: failuresSoFar, quotaBackoff: configuration.quotaBackoff,
             pauseRecheckInterval: configuration.pauseRecheckInterval,
             delay: { failures, minimum in self.backoff.delay(afterFailures: failures, minimum: minimum, using: &self.random) }
         )
-        let outcome = request(batch, table: table)
+        let outcome = request(batch, parsed: parsed, table: table)
         switch judge.judge(batch, outcome, now: now) {
         case .resolved(let resolution):
             if case .answered = outcome {
@@ -221,13 +231,13 @@ final class DeliveryEngine {
     }
 
     /// One request, unless the lease was lost.
-    private func request(_ rows: ArraySlice<OutboxRow>, table: String) -> TransportOutcome {
+    private func request(_ rows: ArraySlice<OutboxRow>, parsed: [JSONValue]? = nil, table: String) -> TransportOutcome {
         requests += 1
         guard control.maySend() else {
             return .failed(.leaseLost)
         }
         let started = ContinuousClock.now
-        let outcome = transport.send(rows, to: table)
+        let outcome = transport.send(rows, parsed: parsed, to: table)
         spool.metrics.uploaded(table: table, rows: rows.count, duration: ContinuousClock.now - started)
         if case .answered(let outcomes) = outcome, schemas.validator(for: table) != nil,
             outcomes.contains(where: { if case .invalid = $0 { true } else { false } }) {

@@ -1,4 +1,5 @@
 import BigQueryREST
+import SpoolSchema
 import SpoolStorage
 
 /// The seam between the uploader and the wire: one request carrying a claimed batch of one event table, answered in
@@ -9,8 +10,9 @@ import SpoolStorage
 /// block for as long as its request timeout. insertAll never touches the outbox; the Storage Write transport keeps its
 /// streams and the rows' offsets there (`SpoolStorage/Outbox/WriteStreams.swift`), never their verdicts.
 protocol DeliveryTransport {
-    /// Sends `rows` (in order, at least one) for `table`, the event table they were appended to.
-    func send(_ rows: ArraySlice<OutboxRow>, to table: String) -> TransportOutcome
+    /// Sends `rows` (in order, at least one) for `table`, the event table they were appended to. `parsed`, when given,
+    /// holds each row's payload as local validation parsed it (same order and count).
+    func send(_ rows: ArraySlice<OutboxRow>, parsed: [JSONValue]?, to table: String) -> TransportOutcome
 
     /// True when rows are sent at offsets they keep until acknowledged: the engine claims rows holding offsets before
     /// any other, alone, and never judges them again locally (they may be in BigQuery already).

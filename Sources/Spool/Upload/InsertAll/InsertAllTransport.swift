@@ -9,7 +9,8 @@ struct InsertAllTransport: DeliveryTransport {
     /// insertAll's flag, from the spool's schema policy, so BigQuery judges rows as the local validator does.
     let ignoreUnknownValues: Bool
 
-    func send(_ rows: ArraySlice<OutboxRow>, to table: String) -> TransportOutcome {
+    /// `parsed` is not needed: the payloads go as they were appended.
+    func send(_ rows: ArraySlice<OutboxRow>, parsed: [JSONValue]?, to table: String) -> TransportOutcome {
         let target = destination.target(for: table)
         let result = client.insertAll(
             dataset: target.dataset, table: target.table,

@@ -58,9 +58,17 @@ final class StorageWriteTransport: DeliveryTransport {
     var requestsPerBatch: Int { settings.requestsPerBatch }
     var maxRequestBytes: Int? { requestBytes }
 
-    func send(_ rows: ArraySlice<OutboxRow>, to table: String) -> TransportOutcome {
+    func send(_ rows: ArraySlice<OutboxRow>, parsed: [JSONValue]?, to table: String) -> TransportOutcome {
         do throws(TransportFailure) {
-            let (stream, requests) = try place(rows, table: table)
+            var (stream, requests) = try place(rows, table: table)
+            if let parsed, parsed.count == rows.count {
+                var start = 0
+                for index in requests.indices {
+                    let count = requests[index].rows.count
+                    requests[index].parsedRows = Array(parsed[start..<start + count])
+                    start += count
+                }
+            }
             let offsets = requests.flatMap { request in request.rows.indices.map { request.offset + Int64($0) } }
             let schema = try writerSchema(table)
             let outcomes: [AppendOutcome]
