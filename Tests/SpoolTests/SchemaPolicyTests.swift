@@ -60,7 +60,7 @@ struct SchemaPolicyTests {
             fetches += 1
             return remote
         }
-        guard case .differs(let note, let count) = first else {
+        guard case .differs(let note, let count, _) = first else {
             Issue.record("the schemas differ: \(first)")
             return
         }

@@ -310,6 +310,41 @@ struct StorageWriteTests {
         expectExactlyOnce(Array(0..<5))
     }
 
+    @Test("drift: rows with a column BigQuery's table has and the schema file lacks are judged and written with BigQuery's schema, the column kept")
+    func driftWritesWithTheRemoteSchema() throws {
+        let stub = try BigQueryStub()
+        defer { stub.stop() }
+        let localFields = SeedSchemas.searchWithRecords.fields.map(\.name)
+        let remoteFields = localFields + ["experiment_arm"]
+        // The seed's search table (SeedSchemas.searchWithRecords) with one more column.
+        stub.createTable(dataset: "analytics", table: table, schemaFields: #"""
+            [{"name": "event_id", "type": "STRING", "mode": "REQUIRED"}, {"name": "user_id", "type": "STRING", "mode": "NULLABLE"},
+             {"name": "session_id", "type": "STRING", "mode": "NULLABLE"}, {"name": "query", "type": "STRING", "mode": "NULLABLE"},
+             {"name": "intent", "type": "STRING", "mode": "NULLABLE"}, {"name": "alpha_value", "type": "FLOAT", "mode": "NULLABLE"},
+             {"name": "results_count", "type": "INTEGER", "mode": "NULLABLE"}, {"name": "categories", "type": "STRING", "mode": "REPEATED"},
+             {"name": "response_time_ms", "type": "INTEGER", "mode": "NULLABLE"}, {"name": "timestamp", "type": "TIMESTAMP", "mode": "REQUIRED"},
+             {"name": "event_properties", "type": "RECORD", "mode": "NULLABLE", "fields": [{"name": "source", "type": "STRING", "mode": "NULLABLE"},
+              {"name": "experiment", "type": "STRING", "mode": "NULLABLE"}, {"name": "page", "type": "INTEGER", "mode": "NULLABLE"}]},
+             {"name": "experiment_arm", "type": "STRING", "mode": "NULLABLE"}]
+            """#)
+        service.setTableFields(dataset: "analytics", table: table, Set(remoteFields))
+        var destination = self.destination
+        destination.endpoint = stub.endpoint
+        let spool = try openSpool()
+        defer { spool.close() }
+        for index in 0..<4 {
+            var event = searchEvent("e\(index)")
+            event.removeLast()
+            _ = try spool.append(json: event + #","experiment_arm":"b"}"#, to: table)
+        }
+        let outcome = try uploader(spool, destination: destination).drain(timeout: .seconds(20))
+        #expect(outcome.remainingRows == 0)
+        #expect(outcome.report.deadLettered == 0, "the local file alone would refuse the column")
+        #expect(try spool.status().tables.first?.schemaNote?.contains("differs") == true)
+        #expect(service.calls.map(\.schemaFields) == [remoteFields], "written with BigQuery's schema, which has the column")
+        expectExactlyOnce(Array(0..<4))
+    }
+
     @Test("a refused writer schema: the table's schema is fetched once and rows are written with it; refused again, the table pauses")
     func refusedWriterSchemaIsFetchedOnce() throws {
         let stub = try BigQueryStub()

@@ -59,8 +59,8 @@ public struct SchemaPolicy: Sendable {
         /// The remote schema could not be fetched (the error's words).
         case unavailable(String)
         case same
-        /// They differ: from now on the table is judged with the remote schema. `note` says so in `status`.
-        case differs(note: String, differences: Int)
+        /// They differ: from now on the table is judged with the remote schema, `schema`. `note` says so in `status`.
+        case differs(note: String, differences: Int, schema: TableSchema)
     }
 
     /// Compares `table`'s remote schema, fetched with `fetch`, with the local one, once per table: when they
@@ -80,6 +80,6 @@ public struct SchemaPolicy: Sendable {
         validators[table] = Self.validator(remote, ignoreUnknownValues: ignoreUnknownValues)
         let summary = differences.prefix(5).map { "\($0)" }.joined(separator: "; ")
         let note = "remote schema of \(remoteName) differs from the local file (\(summary)); validating with the remote schema"
-        return .differs(note: note, differences: differences.count)
+        return .differs(note: note, differences: differences.count, schema: remote)
     }
 }

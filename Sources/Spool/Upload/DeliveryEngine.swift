@@ -199,9 +199,10 @@ final class DeliveryEngine {
         case .same:
             try? outbox.setSchemaNote(nil, table: table)
             return false
-        case .differs(let note, let differences):
+        case .differs(let note, let differences, let remote):
             logger.info("schema drift", metadata: ["spool.table": "\(table)", "spool.differences": "\(differences)"])
             try? outbox.setSchemaNote(note, table: table)
+            transport.useSchema(remote, table: table)
             return true
         }
     }

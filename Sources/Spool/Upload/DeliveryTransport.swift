@@ -26,6 +26,10 @@ protocol DeliveryTransport {
     /// of its own).
     var maxRequestBytes: Int? { get }
 
+    /// From now on `table`'s rows are judged with `schema`, BigQuery's own, which differs from the local file (drift): a
+    /// transport that encodes rows by schema writes with it, so that no field the table has is dropped.
+    func useSchema(_ schema: TableSchema, table: String)
+
     /// Between passes, with the lease held: housekeeping of the transport's own (finalizing idle streams).
     func maintain()
 
@@ -37,6 +41,7 @@ extension DeliveryTransport {
     var keepsRowOffsets: Bool { false }
     var requestsPerBatch: Int { 1 }
     var maxRequestBytes: Int? { nil }
+    func useSchema(_ schema: TableSchema, table: String) {}
     func maintain() {}
     func finish(finalizing: Bool) {}
 }

@@ -33,6 +33,8 @@ final class StorageWriteTransport: DeliveryTransport {
     private var remoteSchemas: [String: TableSchema] = [:]
     /// Tables whose writer schema BigQuery refused once: their schema was fetched again, and a second refusal pauses them.
     private var schemaRefused: Set<String> = []
+    /// Tables judged with BigQuery's schema since it differs from the schema file (drift): written with it too.
+    private var drifted: Set<String> = []
     private var maintainedAt: Int64?
 
     init(
@@ -244,10 +246,11 @@ final class StorageWriteTransport: DeliveryTransport {
 
     // MARK: Schemas
 
-    /// The schema rows are written with: the table's schema file, or BigQuery's own when there is none or BigQuery
-    /// refused the file's.
+    /// The schema rows are written with: the table's schema file, or BigQuery's own when there is none, BigQuery refused
+    /// the file's, or the engine found the table drifted from the file (it then judges rows with BigQuery's: a column the
+    /// file lacks would otherwise be dropped from every row on the way, since the writer schema has no field for it).
     private func writerSchema(_ table: String) throws(TransportFailure) -> TableSchema {
-        if !schemaRefused.contains(table), let local = localSchemas[table] { return local }
+        if !schemaRefused.contains(table) && !drifted.contains(table), let local = localSchemas[table] { return local }
         if let remote = remoteSchemas[table] { return remote }
         let target = destination.target(for: table)
         do {
@@ -262,6 +265,11 @@ final class StorageWriteTransport: DeliveryTransport {
         } catch {
             throw TransportFailure(action: .retry, message: "\(error)", description: "tables.get \(target.dataset).\(target.table): \(error)")
         }
+    }
+
+    func useSchema(_ schema: TableSchema, table: String) {
+        drifted.insert(table)
+        remoteSchemas[table] = schema
     }
 
     // MARK: Housekeeping
