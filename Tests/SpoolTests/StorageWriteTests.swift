@@ -72,6 +72,28 @@ struct StorageWriteTests {
         expectExactlyOnce(Array(0..<10))
     }
 
+    @Test("rows are encoded from the values local validation parsed, except in a batch of more than 2 MB of JSON, parsed one row at a time")
+    func parsedRowsAreReusedWithinABudget() throws {
+        let spool = try openSpool()
+        defer { spool.close() }
+        try append(spool, 0..<5)
+        #expect(try uploader(spool).drain(timeout: .seconds(20)).remainingRows == 0)
+        let small = try #require(service.calls.first)
+        #expect(small.requests.allSatisfy { request in
+            request.parsedRows == (try? request.rows.map { try JSONParser.parse($0) })
+        }, "each row parsed once, by local validation")
+
+        let large = String(repeating: "b", count: 100_000)
+        for index in 5..<30 {
+            _ = try spool.append(json: #"{"event_id":"e\#(index)","query":"\#(large)","timestamp":"2026-11-26T10:00:00Z"}"#, to: table)
+        }
+        #expect(try uploader(spool).drain(timeout: .seconds(20)).remainingRows == 0)
+        let calls = service.calls.dropFirst()
+        #expect(calls.map { $0.requests.reduce(0) { $0 + $1.rows.count } } == [25], "one batch of 2.5 MB")
+        #expect(calls.allSatisfy { $0.requests.allSatisfy { $0.parsedRows == nil } })
+        expectExactlyOnce(Array(0..<30))
+    }
+
     @Test("every row lands once through one COMMITTED stream, at offsets 0, 1, 2 … recorded in the spool file, and status shows the stream")
     func rowsLandOnceAtConsecutiveOffsets() throws {
         let spool = try openSpool()

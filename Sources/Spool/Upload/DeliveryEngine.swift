@@ -154,14 +154,17 @@ final class DeliveryEngine {
     }
 
     /// Rows the local schema rejects go straight to dead_letters, so they never get a whole batch `stopped`. Returns
-    /// the valid rows and, when there is a local schema, each parsed (a transport that re-encodes rows takes them
-    /// from there instead of parsing them again).
+    /// the valid rows and, for a transport that re-encodes rows, each parsed (it takes them from there instead of
+    /// parsing them again) — only for batches of at most `parsedRowsBudget` bytes of JSON: parsed values take several
+    /// times the memory of their text, and a batch of large rows is parsed one row at a time, as before.
     private func judgeLocally(_ rows: [OutboxRow], table: String, into resolution: inout BatchResolution) -> ([OutboxRow], [JSONValue]?) {
         guard var validator = schemas.validator(for: table) else { return (rows, nil) }
-        let values = rows.map { try? JSONParser.parse($0.payload) }
+        let keepParsed = transport.reusesParsedRows && rows.reduce(0) { $0 + $1.payloadBytes } <= Self.parsedRowsBudget
+        let values = keepParsed ? rows.map { try? JSONParser.parse($0.payload) } : []
         func judge(_ validator: RowValidator) -> [RowError?] {
+            guard keepParsed else { return rows.map { validator.validate(json: $0.payload) } }
             // Text that is not JSON is judged from the text, for the parser's message.
-            zip(rows, values).map { row, value in value.map { validator.validate($0) } ?? validator.validate(json: row.payload) }
+            return zip(rows, values).map { row, value in value.map { validator.validate($0) } ?? validator.validate(json: row.payload) }
         }
         var verdicts = judge(validator)
         if verdicts.contains(where: { $0 != nil }), checkDrift(table: table), let remote = schemas.validator(for: table) {
@@ -170,17 +173,20 @@ final class DeliveryEngine {
             verdicts = judge(validator)
         }
         var valid: [OutboxRow] = []
-        var parsed: [JSONValue]? = []
-        for ((row, value), verdict) in zip(zip(rows, values), verdicts) {
+        var parsed: [JSONValue]? = keepParsed ? [] : nil
+        for (index, (row, verdict)) in zip(rows, verdicts).enumerated() {
             if let verdict {
                 resolution.deadLettered.append(.init(id: row.id, reason: DeadLetterReason(reason: verdict.reason, location: verdict.location, message: verdict.message)))
             } else {
                 valid.append(row)
-                if let value { parsed?.append(value) } else { parsed = nil }
+                if keepParsed, let value = values[index] { parsed?.append(value) } else { parsed = nil }
             }
         }
         return (valid, parsed)
     }
+
+    /// The most JSON bytes of a batch whose parsed rows are kept for the transport (`judgeLocally`).
+    static let parsedRowsBudget = 2_000_000
 
     /// Compares the table's remote schema with the local one, once per run. Returns true when they differ: the
     /// schema policy then judges the table with the remote schema, and status shows a note.

@@ -14,6 +14,9 @@ protocol DeliveryTransport {
     /// holds each row's payload as local validation parsed it (same order and count).
     func send(_ rows: ArraySlice<OutboxRow>, parsed: [JSONValue]?, to table: String) -> TransportOutcome
 
+    /// True when the transport re-encodes rows and takes `parsed` values for it (otherwise none are kept for it).
+    var reusesParsedRows: Bool { get }
+
     /// True when rows are sent at offsets they keep until acknowledged: the engine claims rows holding offsets before
     /// any other, alone, and never judges them again locally (they may be in BigQuery already).
     var keepsRowOffsets: Bool { get }
@@ -39,6 +42,7 @@ protocol DeliveryTransport {
 
 extension DeliveryTransport {
     var keepsRowOffsets: Bool { false }
+    var reusesParsedRows: Bool { false }
     var requestsPerBatch: Int { 1 }
     var maxRequestBytes: Int? { nil }
     func useSchema(_ schema: TableSchema, table: String) {}

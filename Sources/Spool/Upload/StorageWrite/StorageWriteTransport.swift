@@ -56,6 +56,9 @@ final class StorageWriteTransport: DeliveryTransport {
 
     var keepsRowOffsets: Bool { true }
 
+    /// Rows are encoded to protobuf from the values local validation parsed.
+    var reusesParsedRows: Bool { true }
+
     /// Several requests per batch, sent one after another on the stream's connection without waiting for answers.
     var requestsPerBatch: Int { settings.requestsPerBatch }
     var maxRequestBytes: Int? { requestBytes }
