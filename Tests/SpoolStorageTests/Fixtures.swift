@@ -103,3 +103,11 @@ func appendConcurrently(_ outbox: Outbox, threads: Int, rowsEach: Int) -> Concur
     done.wait()
     return outcomes.withLock { $0 }
 }
+
+/// A spool file at `path` as an older Spool left it: the migrations up to `version` and `PRAGMA user_version`.
+func spoolFile(_ path: String, atVersion version: Int) throws {
+    for migration in Migration.embedded where migration.version <= version {
+        _ = try rawSQLite(path, migration.sql)
+    }
+    _ = try rawSQLite(path, "PRAGMA user_version = \(version)")
+}

@@ -145,11 +145,8 @@ struct RunningTotalsTests {
     func migrationFillsTheTotalsFromAVersionThreeFile() throws {
         let directory = try TestDirectory()
         let path = directory.path("v3.db")
-        for migration in Migration.embedded where migration.version <= 3 {
-            _ = try rawSQLite(path, migration.sql)
-        }
+        try spoolFile(path, atVersion: 3)
         _ = try rawSQLite(path, """
-            PRAGMA user_version = 3;
             INSERT INTO outbox (table_name, insert_id, payload, payload_bytes, created_at, next_attempt_at, attempts)
             VALUES ('a', 'a1', '{"n":1}', 7, 100, 100, 0), ('b', 'b1', '{"n":22}', 8, 200, 9000, 4),
                    ('a', 'a2', '{"n":333}', 9, 300, 5000, 2), ('b', 'b2', '{"n":4}', 7, 400, 400, 0);

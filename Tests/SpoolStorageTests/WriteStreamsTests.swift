@@ -12,10 +12,7 @@ struct WriteStreamsTests {
     func upgradeFromVersionFourKeepsRows() throws {
         let directory = try TestDirectory()
         let path = directory.path("v4.db")
-        for migration in Migration.embedded where migration.version <= 4 {
-            _ = try rawSQLite(path, migration.sql)
-        }
-        _ = try rawSQLite(path, "PRAGMA user_version = 4")
+        try spoolFile(path, atVersion: 4)
         _ = try rawSQLite(path, """
             INSERT INTO outbox (table_name, insert_id, payload, payload_bytes, created_at, next_attempt_at, attempts)
             VALUES ('t', 'old-1', '{"a":1}', 7, 1000, 1000, 0), ('t', 'old-2', '{"a":2}', 7, 1000, 1000, 2), ('u', 'old-3', '{"a":3}', 7, 1000, 1000, 0);
@@ -37,11 +34,8 @@ struct WriteStreamsTests {
     func upgradeFromVersionFiveKeepsOffsets() throws {
         let directory = try TestDirectory()
         let path = directory.path("v5.db")
-        for migration in Migration.embedded where migration.version <= 5 {
-            _ = try rawSQLite(path, migration.sql)
-        }
+        try spoolFile(path, atVersion: 5)
         _ = try rawSQLite(path, """
-            PRAGMA user_version = 5;
             INSERT INTO outbox (table_name, insert_id, payload, payload_bytes, created_at, next_attempt_at, attempts, stream_offset)
             VALUES ('t', 'held-7', '{"a":1}', 7, 1000, 1000, 1, 7), ('t', 'held-8', '{"a":2}', 7, 1000, 1000, 1, 8),
                    ('t', 'fresh', '{"a":3}', 7, 1000, 1000, 0, NULL);

@@ -339,16 +339,8 @@ struct StorageWriteTests {
         let localFields = SeedSchemas.searchWithRecords.fields.map(\.name)
         let remoteFields = localFields + ["experiment_arm"]
         // The seed's search table (SeedSchemas.searchWithRecords) with one more column.
-        stub.createTable(dataset: "analytics", table: table, schemaFields: #"""
-            [{"name": "event_id", "type": "STRING", "mode": "REQUIRED"}, {"name": "user_id", "type": "STRING", "mode": "NULLABLE"},
-             {"name": "session_id", "type": "STRING", "mode": "NULLABLE"}, {"name": "query", "type": "STRING", "mode": "NULLABLE"},
-             {"name": "intent", "type": "STRING", "mode": "NULLABLE"}, {"name": "alpha_value", "type": "FLOAT", "mode": "NULLABLE"},
-             {"name": "results_count", "type": "INTEGER", "mode": "NULLABLE"}, {"name": "categories", "type": "STRING", "mode": "REPEATED"},
-             {"name": "response_time_ms", "type": "INTEGER", "mode": "NULLABLE"}, {"name": "timestamp", "type": "TIMESTAMP", "mode": "REQUIRED"},
-             {"name": "event_properties", "type": "RECORD", "mode": "NULLABLE", "fields": [{"name": "source", "type": "STRING", "mode": "NULLABLE"},
-              {"name": "experiment", "type": "STRING", "mode": "NULLABLE"}, {"name": "page", "type": "INTEGER", "mode": "NULLABLE"}]},
-             {"name": "experiment_arm", "type": "STRING", "mode": "NULLABLE"}]
-            """#)
+        let extra = #", {"name": "experiment_arm", "type": "STRING", "mode": "NULLABLE"}]"#
+        stub.createTable(dataset: "analytics", table: table, schemaFields: String(SeedSchemas.searchWithRecordsFields.dropLast()) + extra)
         service.setTableFields(dataset: "analytics", table: table, Set(remoteFields))
         var destination = self.destination
         destination.endpoint = stub.endpoint
