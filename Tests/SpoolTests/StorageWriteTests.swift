@@ -187,6 +187,37 @@ struct StorageWriteTests {
         expectExactlyOnce(Array(0..<12))
     }
 
+    @Test("a crash part-way through a pipelined batch: the rest goes again in the requests first sent, never one larger request")
+    func crashPartWayThroughAPipelinedBatch() throws {
+        do {
+            // Three requests sent; BigQuery wrote the first two; the process applied the first request and one row of
+            // the second (the answers' verdicts go 16 rows per transaction), then died.
+            let spool = try openSpool()
+            try append(spool, 0..<9)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let stream = try service.createStream(project: "test-project", dataset: "analytics", table: table)
+            #expect(try spool.outbox.openWriteStream(table: table, stream: stream, now: now))
+            let rows = try spool.outbox.claim(table: table, now: now, maxRows: 9, maxBytes: 1 << 20, offsetsFirst: true)
+            let ids = rows.map(\.id)
+            #expect(try spool.outbox.giveOffsets(table: table, stream: stream, requests: [Array(ids[0..<3]), Array(ids[3..<6]), Array(ids[6..<9])], now: now) == 0)
+            _ = try service.append(stream: stream, schema: SeedSchemas.searchWithRecords, requests: [
+                AppendRequest(offset: 0, rows: rows[0..<3].map(\.payload)), AppendRequest(offset: 3, rows: rows[3..<6].map(\.payload)),
+            ])
+            try spool.outbox.apply(BatchResolution(delivered: Array(ids[0..<4])), table: table, now: now)
+            #expect(try spool.writeStreams().first?.heldRows == 5)
+            spool.close()
+        }
+        let spool = try openSpool()
+        defer { spool.close() }
+        let outcome = try uploader(spool).drain(timeout: .seconds(20))
+        #expect(outcome.remainingRows == 0)
+        #expect(outcome.report.delivered == 5)
+        let resent = service.calls.dropFirst()
+        #expect(resent.first?.requests.map(\.offset) == [4, 6], "the rest of the second request, then the third: ALREADY_EXISTS, then appended")
+        #expect(resent.first?.requests.map(\.rows.count) == [2, 3])
+        expectExactlyOnce(Array(0..<9))
+    }
+
     @Test("a lease takeover: the next uploader sends the dead holder's rows at the offsets it gave them")
     func leaseTakeoverResendsAtTheSameOffsets() throws {
         let spool = try openSpool()
