@@ -73,6 +73,52 @@ struct DurabilityTests {
         #expect(rows.count == 320)
     }
 
+    @Test("concurrent .full appends commit one transaction per fsync, while rows of .normal tables beside them are never fsynced")
+    func fullGroupsCommitOnceAndNormalRowsSkipTheFsync() throws {
+        let directory = try TemporaryDirectory()
+        var configuration = Spool.Configuration()
+        configuration.fullDurabilityTables = ["order_transaction_events"]
+        let spool = try Spool(path: directory.file("spool.db").path, configuration: configuration)
+        defer { spool.close() }
+        let failures = Atomic<Int>(0)
+        let done = DispatchGroup()
+        for thread in 0..<8 {
+            done.enter()
+            Thread {
+                for index in 0..<40 {
+                    if (try? spool.append(json: #"{"order":\#(index)}"#, to: "order_transaction_events", insertId: "o\(thread)-\(index)")) == nil {
+                        failures.add(1, ordering: .relaxed)
+                    }
+                }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        #expect(failures.load(ordering: .relaxed) == 0)
+        // Each group of .full rows is one transaction and one fsync, however many rows it carries.
+        #expect(spool.outbox.appendCommitCount == spool.outbox.appendSyncCount)
+        #expect(spool.outbox.appendSyncCount < 320, "8 threads × 40 appends took \(spool.outbox.appendSyncCount) fsyncs")
+        let syncs = spool.outbox.appendSyncCount
+        for thread in 0..<4 {
+            done.enter()
+            Thread {
+                for index in 0..<40 {
+                    if (try? spool.append(json: #"{"n":\#(index)}"#, to: "user_search_events", insertId: "n\(thread)-\(index)")) == nil {
+                        failures.add(1, ordering: .relaxed)
+                    }
+                }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        #expect(failures.load(ordering: .relaxed) == 0)
+        #expect(spool.outbox.appendSyncCount == syncs)
+        let orders = try spool.outbox.claim(table: "order_transaction_events", now: Int64.max, maxRows: 1000, maxBytes: 1 << 24)
+        let searches = try spool.outbox.claim(table: "user_search_events", now: Int64.max, maxRows: 1000, maxBytes: 1 << 24)
+        #expect(orders.count == 320)
+        #expect(searches.count == 160)
+    }
+
     @Test("fullDurabilityTables: the configuration file's spool.fullDurabilityTables, and a bad table name refused")
     func fullDurabilityTablesFromTheFile() throws {
         let directory = try TemporaryDirectory()
