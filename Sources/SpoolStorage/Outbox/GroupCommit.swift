@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Synchronization
 
 /// Commits appends that arrive together in one transaction (group commit), leader/follower style.
@@ -24,10 +25,8 @@ final class GroupCommit<Row: Sendable>: Sendable {
         struct State {
             var queue: [(row: Row, waiter: Waiter)] = []
             var committing = false
-            /// Durable lane: the rows the last group carried (their appenders are likely to be back), and the leader
-            /// while it waits for them.
+            /// Durable lane: the rows the last group carried (their appenders are likely to be back).
             var expected = 1
-            var gatherer: DispatchSemaphore?
         }
 
         let state = Mutex(State())
@@ -56,17 +55,12 @@ final class GroupCommit<Row: Sendable>: Sendable {
     func append(_ row: Row, durable isDurable: Bool, commit: Commit) throws(SpoolError) -> EvictedRows {
         let lane = isDurable && walSync != nil ? durable : plain
         let waiter = Waiter()
-        let (leads, gatherer) = lane.state.withLock { lane -> (Bool, DispatchSemaphore?) in
+        let leads = lane.state.withLock { lane in
             lane.queue.append((row, waiter))
-            if lane.committing {
-                guard lane.queue.count >= lane.expected, let gatherer = lane.gatherer else { return (false, nil) }
-                lane.gatherer = nil
-                return (false, gatherer)
-            }
+            if lane.committing { return false }
             lane.committing = true
-            return (true, nil)
+            return true
         }
-        gatherer?.signal()
         if !leads {
             switch waiter.wait() {
             case .done(let result): return try result.get()
@@ -109,19 +103,14 @@ final class GroupCommit<Row: Sendable>: Sendable {
         return resolve(batch, outcomes, leader: leader)
     }
 
-    /// Waits until as many rows have queued as the last group carried, at most `gatherWindow`.
+    /// Waits until as many rows have queued as the last group carried, at most `gatherWindow`. It yields rather than
+    /// sleeps: the wait is short, the appenders it waits for need the CPU more than it does, and a sleeping leader
+    /// would take a wake-up of its own (measured: 8 threads 24,500 → 25,900 appends/s, 2 threads 9,860 → 10,600).
     private func gather(_ lane: Lane) {
         let deadline = DispatchTime.now() + Self.gatherWindow
-        while true {
-            let gatherer = lane.state.withLock { lane -> DispatchSemaphore? in
-                guard lane.queue.count < lane.expected else { return nil }
-                let gatherer = DispatchSemaphore(value: 0)
-                lane.gatherer = gatherer
-                return gatherer
-            }
-            guard let gatherer, gatherer.wait(timeout: deadline) == .success else { break }
+        while lane.state.withLock({ $0.queue.count < $0.expected }), DispatchTime.now() < deadline {
+            sched_yield()
         }
-        lane.state.withLock { $0.gatherer = nil }
     }
 
     private func take(_ lane: Lane) -> [(row: Row, waiter: Waiter)] {
