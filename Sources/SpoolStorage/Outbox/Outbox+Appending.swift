@@ -18,8 +18,7 @@ extension Outbox {
     package func append(table: String, insertId: String, payload: String, now: Int64) throws(SpoolError) -> EvictedRows {
         guard let appender else { throw readOnlyError }
         let row = PendingAppend(table: table, insertId: insertId, payload: payload, now: now)
-        if needsSync(row) { walSync?.willCommit() }
-        return try groupCommit.append(row) { rows in commit(rows, on: appender) }
+        return try groupCommit.append(row, durable: needsSync(row)) { rows in commit(rows, on: appender) }
     }
 
     /// Append transactions committed so far (concurrent appends share one).
@@ -34,22 +33,14 @@ extension Outbox {
     /// Commits rows in one transaction, one outcome per row. A row the cap refuses fails alone; a failure of the
     /// transaction itself (disk full, I/O error) sends every row through on its own, so each gets its own outcome.
     ///
-    /// A commit holding a `.full` row gets a `walSync` ticket: nobody returns before an fsync of the WAL covers it.
-    /// That fsync covers every earlier commit too, so a `.normal` row committed before a `.full` one is never lost
-    /// while the `.full` one survives.
-    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> (outcomes: [Result<EvictedRows, SpoolError>], syncTicket: UInt64?) {
-        let outcomes = commitUnsynced(rows, on: appender)
-        let syncing = rows.count(where: needsSync)
-        guard let walSync, syncing > 0 else { return (outcomes, nil) }
-        let committed = outcomes.contains { if case .success = $0 { true } else { false } }
-        return (outcomes, walSync.didCommit(rows: syncing, committed: committed))
-    }
-
+    /// Rows of `.full` tables commit in transactions of their own, which `GroupCommit` fsyncs (`WALSync`) before
+    /// anyone in them returns. That fsync covers every earlier commit too, so a `.normal` row committed before a
+    /// `.full` one is never lost while the `.full` one survives.
     private func needsSync(_ row: PendingAppend) -> Bool {
         walSync != nil && (options.synchronous == .full || options.fullSyncTables.contains(row.table))
     }
 
-    private func commitUnsynced(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<EvictedRows, SpoolError>] {
+    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<EvictedRows, SpoolError>] {
         do throws(SpoolError) {
             return try appender.withDatabase { (database: Database) throws(SpoolError) -> [Result<EvictedRows, SpoolError>] in
                 try writeGate.withLock { () throws(SpoolError) -> [Result<EvictedRows, SpoolError>] in
