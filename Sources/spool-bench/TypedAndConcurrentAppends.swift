@@ -48,7 +48,8 @@ extension AppendBenchmark {
         // Configured as Spool's fallback encoder was before the one-pass encoder: ISO-8601 microsecond timestamps.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let formatter = ISO8601DateFormatter()
+        // The benchmark encodes on one thread: the formatter is never shared.
+        nonisolated(unsafe) let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
