@@ -5,15 +5,15 @@ struct GRPCMessageCounter {
     /// One gRPC message that ended in the bytes fed so far.
     struct Message: Equatable {
         var stream: UInt32
-        /// The message's length without its 5-byte prefix.
-        var bytes: Int
+        /// The message without its 5-byte prefix (protobuf, or compressed protobuf).
+        var body: [UInt8]
     }
 
     /// The client's connection preface ("PRI * HTTP/2.0…"), skipped before the first frame.
     private var prefaceLeft: Int
     private var pending: [UInt8] = []
-    /// Each stream's message in progress: its prefix bytes so far, then how many body bytes are still due.
-    private var partial: [UInt32: (prefix: [UInt8], bodyLeft: Int, bytes: Int)] = [:]
+    /// Each stream's message in progress: its prefix bytes so far, then its body so far and how many bytes are still due.
+    private var partial: [UInt32: (prefix: [UInt8], body: [UInt8], bodyLeft: Int)] = [:]
 
     /// - Parameter clientSide: the bytes are a client's (they begin with the 24-byte connection preface).
     init(clientSide: Bool) {
@@ -68,7 +68,7 @@ struct GRPCMessageCounter {
     private mutating func data(_ payload: ArraySlice<UInt8>, stream: UInt32) -> [Message] {
         var payload = payload
         var messages: [Message] = []
-        var state = partial[stream] ?? (prefix: [], bodyLeft: 0, bytes: 0)
+        var state = partial[stream] ?? (prefix: [], body: [], bodyLeft: 0)
         while !payload.isEmpty {
             if state.prefix.count < 5 {
                 // The prefix: a compressed flag and a 4-byte big-endian length.
@@ -76,17 +76,16 @@ struct GRPCMessageCounter {
                 state.prefix += taken
                 payload = payload.dropFirst(taken.count)
                 guard state.prefix.count == 5 else { break }
-                let length = state.prefix[1...4].reduce(0) { $0 << 8 | Int($1) }
-                state.bodyLeft = length
-                state.bytes = length
+                state.bodyLeft = state.prefix[1...4].reduce(0) { $0 << 8 | Int($1) }
             } else {
-                let taken = min(state.bodyLeft, payload.count)
-                state.bodyLeft -= taken
-                payload = payload.dropFirst(taken)
+                let taken = payload.prefix(state.bodyLeft)
+                state.body += taken
+                state.bodyLeft -= taken.count
+                payload = payload.dropFirst(taken.count)
             }
             if state.prefix.count == 5, state.bodyLeft == 0 {
-                messages.append(Message(stream: stream, bytes: state.bytes))
-                state = (prefix: [], bodyLeft: 0, bytes: 0)
+                messages.append(Message(stream: stream, body: state.body))
+                state = (prefix: [], body: [], bodyLeft: 0)
             }
         }
         partial[stream] = state

@@ -8,17 +8,17 @@ import Synchronization
 /// A byte-level TCP relay on loopback for gRPC tests (HTTP/2, which `FaultProxy` does not speak): it relays both ways
 /// untouched, counts the gRPC messages each way (`GRPCMessageCounter`), and on command
 ///
-/// - cuts a connection after a request was applied and before its answer arrives: once the next client message of at
-///   least `minimumBytes` (an AppendRows request with rows, not a CreateWriteStream call) has been relayed, it relays
-///   nothing more to the client, waits for the server's answer to that request (so the server has applied it), drops
-///   the answer and resets both sides; or
+/// - cuts a connection after a request was applied and before its answer arrives: once the next request with rows
+///   (a client message that holds `rowMarker`, e.g. the common prefix of the rows' event ids: protobuf keeps strings
+///   as they are) has been relayed, it relays nothing more to the client, waits for the server's answer to that
+///   request (so the server has applied it), drops the answer and resets both sides; or
 /// - refuses every connection (an outage): open connections are closed, new ones reset as soon as they are accepted.
 ///
 /// Each connection has a thread of its own; call `stop()` when done.
 public final class TCPFaultProxy: Sendable {
     /// One connection cut after a request.
     public struct Cut: Sendable {
-        /// The size of the request message the cut followed.
+        /// The size of the request message the cut followed (protobuf bytes).
         public var requestBytes: Int
         /// Whether the server's answer to it reached the proxy (and was dropped): the server had applied the request.
         public var answerDropped: Bool
@@ -37,7 +37,8 @@ public final class TCPFaultProxy: Sendable {
     }
 
     private struct ArmedCut {
-        var minimumBytes: Int
+        /// Requests with rows to relay untouched before the one that is cut.
+        var skipping: Int
         var thenRefuse: Bool
         var answerWait: Duration
     }
@@ -49,9 +50,6 @@ public final class TCPFaultProxy: Sendable {
         var unanswered = 0
     }
 
-    /// Messages of at least this size are requests with rows (AppendRows); CreateWriteStream, FinalizeWriteStream and
-    /// the like are far smaller.
-    public static let rowRequestBytes = 1024
 
     private struct State {
         var stopped = false
@@ -65,17 +63,21 @@ public final class TCPFaultProxy: Sendable {
 
     private let listener: Int32
     private let upstreamPort: Int
+    private let rowMarker: [UInt8]
     private let state = Mutex(State())
     public let port: Int
     /// `http://127.0.0.1:PORT` of the proxy: the write endpoint to give the uploader.
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// - Parameter upstream: the server's `http://127.0.0.1:PORT` (plaintext gRPC on loopback).
-    public init(upstream: String) throws {
+    /// - Parameters:
+    ///   - upstream: the server's `http://127.0.0.1:PORT` (plaintext gRPC on loopback).
+    ///   - rowMarker: bytes every request with rows holds and no other message does (the rows' event id prefix).
+    public init(upstream: String, rowMarker: String) throws {
         guard let port = upstream.split(separator: ":").last.flatMap({ Int($0) }) else {
             throw SocketError(operation: "parse upstream \(upstream)", code: EINVAL)
         }
         upstreamPort = port
+        self.rowMarker = Array(rowMarker.utf8)
         (listener, self.port) = try listenOnLoopback()
         let thread = JoinableThread { [self] in acceptLoop() }
         state.withLock { $0.acceptThread = thread }
@@ -85,17 +87,17 @@ public final class TCPFaultProxy: Sendable {
         state.withLock { $0.statistics }
     }
 
-    /// AppendRows requests (on streams that carried a message of `rowRequestBytes` or more) relayed on open connections
-    /// whose answers have not come back yet.
+    /// Requests relayed on streams that carried rows (AppendRows), on open connections, whose answers have not come
+    /// back yet.
     public var inFlight: Int {
         state.withLock { $0.connections.values.reduce(0) { $0 + $1.unanswered } }
     }
 
-    /// Cuts the connection that carries the next request of at least `minimumBytes`, once the server has answered it
-    /// (or `answerWait` has passed); with `thenRefuse`, the proxy refuses every connection from then on (inspect,
-    /// then `setRefusing(false)`). One cut per call.
-    public func cutAfterNextRequest(minimumBytes: Int = TCPFaultProxy.rowRequestBytes, thenRefuse: Bool = false, answerWait: Duration = .seconds(5)) {
-        state.withLock { $0.armed = ArmedCut(minimumBytes: minimumBytes, thenRefuse: thenRefuse, answerWait: answerWait) }
+    /// Cuts the connection that carries the next request with rows but `skipping`, once the server has answered it (or
+    /// `answerWait` has passed); with `thenRefuse`, the proxy refuses every connection from then on (inspect, then
+    /// `setRefusing(false)`). One cut per call.
+    public func cutAfterNextRequest(skipping: Int = 0, thenRefuse: Bool = false, answerWait: Duration = .seconds(5)) {
+        state.withLock { $0.armed = ArmedCut(skipping: skipping, thenRefuse: thenRefuse, answerWait: answerWait) }
     }
 
     /// An outage: while refusing, open connections are closed and new ones reset on arrival.
@@ -223,10 +225,11 @@ public final class TCPFaultProxy: Sendable {
                 let messages = fed.messages
                 for message in messages {
                     sent[message.stream, default: 0] += 1
-                    if message.bytes >= Self.rowRequestBytes { rowStreams.insert(message.stream) }
-                    guard cutting == nil, let armed = claimArmedCut(bytes: message.bytes) else { continue }
+                    guard Self.contains(message.body, rowMarker) else { continue }
+                    rowStreams.insert(message.stream)
+                    guard cutting == nil, let armed = claimArmedCut() else { continue }
                     cutting = Cutting(
-                        stream: message.stream, answersDue: sent[message.stream, default: 0], requestBytes: message.bytes,
+                        stream: message.stream, answersDue: sent[message.stream, default: 0], requestBytes: message.body.count,
                         thenRefuse: armed.thenRefuse, deadline: .now + armed.answerWait
                     )
                 }
@@ -264,11 +267,23 @@ public final class TCPFaultProxy: Sendable {
         }
     }
 
-    private func claimArmedCut(bytes: Int) -> ArmedCut? {
+    /// The armed cut, when this request with rows is the one to cut.
+    private func claimArmedCut() -> ArmedCut? {
         state.withLock { state in
-            guard let armed = state.armed, bytes >= armed.minimumBytes else { return nil }
+            guard let armed = state.armed else { return nil }
+            guard armed.skipping == 0 else {
+                state.armed?.skipping -= 1
+                return nil
+            }
             state.armed = nil
             return armed
+        }
+    }
+
+    private static func contains(_ bytes: [UInt8], _ marker: [UInt8]) -> Bool {
+        guard !marker.isEmpty, bytes.count >= marker.count else { return false }
+        return (0...(bytes.count - marker.count)).contains { start in
+            bytes[start] == marker[0] && bytes[start..<(start + marker.count)].elementsEqual(marker)
         }
     }
 
