@@ -95,15 +95,18 @@ final class StorageWriteFaultBench {
         try ExactlyOnceTally(acknowledged: acknowledged, endpoint: emulator.endpoint, dataset: dataset)
     }
 
-    /// Gives the emulator time to finish an AppendRows request a killed child left in flight before the table is
-    /// read. Seen here: a count query sent right after a SIGKILL overlapped such an append, and bqemulator 1.4.0 never
-    /// answered another AppendRows on that stream (it applies appends on a gRPC thread while holding the stream's
-    /// lock, and runs queries on its event loop, over one DuckDB connection).
-    func settle() {
-        sleep(2)
+    /// Waits until the emulator has answered every request with rows the proxy relayed, a killed child's too
+    /// (`TCPFaultProxy.inFlight`), before anything else talks to it. Seen here: a count query sent right after a
+    /// SIGKILL, while the killed child's last append was still being applied, left bqemulator 1.4.0 never answering
+    /// another AppendRows on that stream (it applies appends on a gRPC thread, holding the stream's lock, and runs
+    /// queries on its event loop, over one DuckDB connection).
+    func waitUntilAnswered() throws {
+        guard waitUntil(.seconds(15), { proxy.inFlight == 0 }) else {
+            throw ScenarioError(message: "the emulator did not answer \(proxy.inFlight) AppendRows requests within 15 s")
+        }
     }
 
-    /// `COUNT(*)` and `COUNT(DISTINCT event_id)` of the table: call only while no uploader writes (see `settle()`).
+    /// `COUNT(*)` and `COUNT(DISTINCT event_id)` of the table: call only while no uploader writes (see `waitUntilAnswered()`).
     func counts() throws -> (rows: Int, distinct: Int) {
         try Emulator.counts(endpoint: emulator.endpoint, dataset: dataset, table: "user_search_events")
     }

@@ -60,6 +60,7 @@ extension Reliability {
             let run = try await onOwnThread { try StorageWriteKillRun.run(rounds: 6, seed: soakSeed(15)) }
             run.tally.report("storage-write-kill")
             print("storage-write-kill: \(run.midRequestKills) of \(run.rounds) kills with an AppendRows request in flight; \(run.tally); proxy \(run.proxy)")
+            print("storage-write-kill: \(run.proxy.answersAfterClientLeft) answers came after their process was killed")
             print("storage-write-kill: before the final drain the table held \(run.storedBeforeDrain) rows, \(run.leftBeforeDrain) had been acknowledged to an uploader, \(run.awaitingBeforeDrain) awaited an answer: \(run.storedBeforeDrain - run.leftBeforeDrain) applied by the emulator with the answer never read")
             #expect(run.tally.appended > 0)
             #expect(run.remaining == 0, "the final drain delivered everything")
@@ -77,6 +78,7 @@ extension Reliability {
             #expect(run.deadLettered == 0)
             #expect(run.integrity == ["ok"])
             #expect(run.midRequestKills >= run.rounds / 2, "most kills landed while an AppendRows request awaited its answer")
+            #expect(run.proxy.answersAfterClientLeft > 0, "the emulator answered a request whose process had been killed")
         }
 
         @Test("requests the emulator applied but whose answers a TCP proxy cut off are resent at their offsets and land once")
@@ -196,6 +198,7 @@ extension StorageWriteKillRun {
             }
             child.kill(signal: SIGKILL)
             acknowledged.formUnion(acknowledgedIds(in: child.waitForExit()))
+            try bench.waitUntilAnswered()
         }
 
         // The rest, in this process, straight to the emulator, once the last child's lease has expired.
@@ -203,7 +206,6 @@ extension StorageWriteKillRun {
         defer { spool.close() }
         let integrity = try spool.outbox.check(full: true)
         // Before the drain, with no process writing: the table against the spool file's books.
-        bench.settle()
         let storedBeforeDrain = try bench.counts().rows
         let pendingBeforeDrain = try spool.status().pendingRows
         let awaitingBeforeDrain = try spool.writeStreams().reduce(0) { $0 + $1.heldRows }
@@ -257,6 +259,7 @@ extension StorageWriteOutageRun {
         usleep(UInt32.random(in: 2_000_000...3_000_000, using: &random))
         second.kill(signal: SIGKILL)
         acknowledged.formUnion(acknowledgedIds(in: second.waitForExit()))
+        try bench.waitUntilAnswered()
 
         let spool = try Spool(path: bench.spoolPath)
         defer { spool.close() }

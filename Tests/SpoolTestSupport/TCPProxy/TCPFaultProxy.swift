@@ -33,6 +33,8 @@ public final class TCPFaultProxy: Sendable {
         public var requests = 0
         /// gRPC messages relayed from the server to clients (dropped answers not counted).
         public var answers = 0
+        /// Answers that came after their client had gone away (killed while its requests were in flight).
+        public var answersAfterClientLeft = 0
         public var cuts: [Cut] = []
     }
 
@@ -88,7 +90,8 @@ public final class TCPFaultProxy: Sendable {
     }
 
     /// Requests relayed on streams that carried rows (AppendRows), on open connections, whose answers have not come
-    /// back yet.
+    /// back yet. When a client goes away (killed) with such requests, the proxy keeps the server's side open until
+    /// they are answered (at most 10 s): so 0 also says the server has finished with a killed client's requests.
     public var inFlight: Int {
         state.withLock { $0.connections.values.reduce(0) { $0 + $1.unanswered } }
     }
@@ -202,6 +205,9 @@ public final class TCPFaultProxy: Sendable {
             rowStreams.reduce(0) { $0 + max(0, sent[$1, default: 0] - answered[$1, default: 0]) }
         }
         var cutting: Cutting?
+        // When the client went away (killed) with requests unanswered: the server's side stays open until it has
+        // answered them, so that `inFlight` falls to 0 only once the server is done with them.
+        var clientGoneAt: ContinuousClock.Instant?
         var buffer = [UInt8](repeating: 0, count: 65536)
         func receive(_ descriptor: Int32) -> ArraySlice<UInt8>? {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -209,15 +215,29 @@ public final class TCPFaultProxy: Sendable {
         }
 
         while true {
-            var pollers = [pollfd(fd: client, events: Int16(POLLIN), revents: 0), pollfd(fd: upstream, events: Int16(POLLIN), revents: 0)]
+            // A negative descriptor is ignored by poll: the client's, once it is gone.
+            var pollers = [
+                pollfd(fd: clientGoneAt == nil ? client : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: upstream, events: Int16(POLLIN), revents: 0),
+            ]
             let ready = poll(&pollers, 2, 50)
             if ready < 0, errno == EINTR { continue }
             if let cut = cutting, ContinuousClock.now >= cut.deadline {
                 finish(cut, answerDropped: false)
                 return
             }
+            if let clientGoneAt, unanswered() == 0 || ContinuousClock.now - clientGoneAt >= .seconds(10) {
+                reset = false
+                return
+            }
             if pollers[0].revents != 0 {
-                guard let bytes = receive(client), SocketConnection(descriptor: upstream).write(Array(bytes)) else {
+                guard let bytes = receive(client) else {
+                    reset = cutting != nil
+                    guard cutting == nil, unanswered() > 0 else { return }
+                    clientGoneAt = .now
+                    continue
+                }
+                guard SocketConnection(descriptor: upstream).write(Array(bytes)) else {
                     reset = cutting != nil
                     return
                 }
@@ -256,10 +276,14 @@ public final class TCPFaultProxy: Sendable {
                     }
                     continue
                 }
-                guard SocketConnection(descriptor: client).write(Array(bytes)) else { return }
+                if clientGoneAt == nil {
+                    guard SocketConnection(descriptor: client).write(Array(bytes)) else { return }
+                }
                 let waiting = unanswered()
+                let gone = clientGoneAt != nil
                 state.withLock { state in
-                    state.statistics.answers += messages.count
+                    state.statistics.answers += gone ? 0 : messages.count
+                    state.statistics.answersAfterClientLeft += gone ? messages.count : 0
                     state.connections[number]?.unanswered = waiting
                 }
             }
