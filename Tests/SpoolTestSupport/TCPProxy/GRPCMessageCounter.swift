@@ -25,6 +25,8 @@ struct GRPCMessageCounter {
     struct Fed {
         var messages: [Message] = []
         var endedStreams: [UInt32] = []
+        /// The streams among `endedStreams` that this side reset (RST_STREAM: the call abandoned, e.g. timed out).
+        var resetStreams: [UInt32] = []
     }
 
     /// Takes the next bytes of the direction.
@@ -58,6 +60,7 @@ struct GRPCMessageCounter {
             }
             if (type == 0 || type == 1) && flags & 0x1 != 0 || type == 3 {
                 fed.endedStreams.append(stream)
+                if type == 3 { fed.resetStreams.append(stream) }
                 partial[stream] = nil
             }
         }

@@ -199,7 +199,8 @@ public final class TCPFaultProxy: Sendable {
         var fromServer = GRPCMessageCounter(clientSide: false)
         var sent: [UInt32: Int] = [:]
         var answered: [UInt32: Int] = [:]
-        // Streams that carried rows and are still open: a stream the server ended (an error) awaits no answer.
+        // Streams that carried rows and are still open: a stream the server ended (an error) or the client reset awaits
+        // no answer.
         var rowStreams: Set<UInt32> = []
         func unanswered() -> Int {
             rowStreams.reduce(0) { $0 + max(0, sent[$1, default: 0] - answered[$1, default: 0]) }
@@ -243,6 +244,8 @@ public final class TCPFaultProxy: Sendable {
                 }
                 let fed = fromClient.feed(bytes)
                 let messages = fed.messages
+                // A call the client abandoned (timed out) is not answered any more.
+                rowStreams.subtract(fed.resetStreams)
                 for message in messages {
                     sent[message.stream, default: 0] += 1
                     guard Self.contains(message.body, rowMarker) else { continue }
