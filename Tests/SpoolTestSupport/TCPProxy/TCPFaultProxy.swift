@@ -52,7 +52,6 @@ public final class TCPFaultProxy: Sendable {
         var unanswered = 0
     }
 
-
     private struct State {
         var stopped = false
         var refusing = false
