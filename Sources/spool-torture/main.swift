@@ -3,10 +3,12 @@ import Spool
 
 // spool-torture: the child process of the crash, multi-process and soak tests. It appends events at a steady rate
 // and prints `ack <event_id>` on stdout (flushed) after each append returns, so a parent that kills it with SIGKILL
-// knows exactly which events were acknowledged. With --endpoint it also runs an uploader in the same process.
+// knows exactly which events were acknowledged. With --endpoint it also runs an uploader in the same process, on
+// insertAll, or with --api storageWrite on the Storage Write API at --write-endpoint (tables still come from --endpoint).
 //
 // Usage: spool-torture --db PATH [--prefix P] [--rate EVENTS_PER_S] [--count N] [--table T]
-//                      [--endpoint URL --project P --dataset D] [--lease-seconds S] [--no-append]
+//                      [--endpoint URL --project P --dataset D] [--api insertAll|storageWrite] [--write-endpoint URL]
+//                      [--lease-seconds S] [--batch-rows N] [--no-append]
 //                      [--max-pending-rows N]   (the spool's cap, policy reject: refused appends print `fail`)
 struct Options {
     var db = ""
@@ -17,7 +19,10 @@ struct Options {
     var endpoint: String?
     var project = "test-project"
     var dataset = "analytics"
+    var api = DeliveryAPI.insertAll
+    var writeEndpoint = Destination.defaultWriteEndpoint
     var leaseSeconds = 5
+    var batchRows = 200
     var append = true
     var maxPendingRows: Int?
 
@@ -33,7 +38,16 @@ struct Options {
             case "--endpoint": endpoint = iterator.next()
             case "--project": project = iterator.next() ?? project
             case "--dataset": dataset = iterator.next() ?? dataset
+            case "--api":
+                let name = iterator.next() ?? ""
+                guard let chosen = DeliveryAPI(rawValue: name) else {
+                    FileHandle.standardError.write(Data("spool-torture: --api must be insertAll or storageWrite (got \(name))\n".utf8))
+                    exit(64)
+                }
+                api = chosen
+            case "--write-endpoint": writeEndpoint = iterator.next() ?? writeEndpoint
             case "--lease-seconds": leaseSeconds = iterator.next().flatMap(Int.init) ?? leaseSeconds
+            case "--batch-rows": batchRows = iterator.next().flatMap(Int.init) ?? batchRows
             case "--no-append": append = false
             case "--max-pending-rows": maxPendingRows = iterator.next().flatMap(Int.init)
             default:
@@ -72,8 +86,11 @@ if let endpoint = options.endpoint {
     configuration.connectTimeout = .seconds(2)
     configuration.initialBackoff = .milliseconds(200)
     configuration.maxBackoff = .seconds(2)
-    configuration.batchRows = 200
-    let uploader = try SpoolUploader(spool: spool, destination: Destination(project: options.project, dataset: options.dataset, endpoint: endpoint), configuration: configuration)
+    configuration.batchRows = options.batchRows
+    let destination = Destination(
+        project: options.project, dataset: options.dataset, endpoint: endpoint, api: options.api, writeEndpoint: options.writeEndpoint
+    )
+    let uploader = try SpoolUploader(spool: spool, destination: destination, configuration: configuration)
     let thread = Thread {
         let done = DispatchSemaphore(value: 0)
         Task {

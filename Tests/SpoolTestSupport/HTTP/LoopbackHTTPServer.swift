@@ -33,30 +33,9 @@ public final class LoopbackHTTPServer: Sendable {
     /// - Parameter recordRequests: keep every request for `requests`; off for long-running sinks (benchmarks).
     public init(recordRequests: Bool = true, handler: @escaping Handler) throws {
         self.recordsRequests = recordRequests
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw SocketError(operation: "socket", code: errno) }
-        var reuse: Int32 = 1
-        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0, listen(descriptor, 64) == 0 else {
-            let code = errno
-            close(descriptor)
-            throw SocketError(operation: "bind/listen", code: code)
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
+        let (descriptor, port) = try listenOnLoopback()
         self.listener = descriptor
-        self.port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         self.handler = handler
         let thread = JoinableThread { [self] in acceptLoop() }
         state.withLock { $0.acceptThread = thread }
@@ -102,8 +81,7 @@ public final class LoopbackHTTPServer: Sendable {
             guard poll(&poller, 1, 50) > 0 else { continue }
             let descriptor = accept(listener, nil, nil)
             guard descriptor >= 0 else { continue }
-            var noDelay: Int32 = 1
-            setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+            setNoDelay(descriptor)
             let accepted: Int? = state.withLock { state in
                 guard !state.stopped else { return nil }
                 state.connectionCount += 1
@@ -167,13 +145,9 @@ public final class LoopbackHTTPServer: Sendable {
 
     private func closeConnection(_ descriptor: Int32, reset: Bool) {
         state.withLock { state in
-            if reset {
-                var linger = linger(l_onoff: 1, l_linger: 0)
-                setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
-            }
             // Closed under the lock so that stop() never shuts down a descriptor number already reused.
             state.openConnections.remove(descriptor)
-            close(descriptor)
+            if reset { closeWithReset(descriptor) } else { close(descriptor) }
         }
     }
 
