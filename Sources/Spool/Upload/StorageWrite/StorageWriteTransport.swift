@@ -65,15 +65,7 @@ final class StorageWriteTransport: DeliveryTransport {
 
     func send(_ rows: ArraySlice<OutboxRow>, parsed: [JSONValue]?, to table: String) -> TransportOutcome {
         do throws(TransportFailure) {
-            var (stream, requests) = try place(rows, table: table)
-            if let parsed, parsed.count == rows.count {
-                var start = 0
-                for index in requests.indices {
-                    let count = requests[index].rows.count
-                    requests[index].parsedRows = Array(parsed[start..<start + count])
-                    start += count
-                }
-            }
+            let (stream, requests) = try place(rows, parsed: parsed, table: table)
             let offsets = requests.flatMap { request in request.rows.indices.map { request.offset + Int64($0) } }
             let schema = try writerSchema(table)
             let outcomes: [AppendOutcome]
@@ -98,8 +90,11 @@ final class StorageWriteTransport: DeliveryTransport {
 
     /// The stream and the rows as AppendRows requests: held rows in the requests they were sent in (split where a row
     /// has gone since), other rows in new requests at the stream's next offsets, recorded before anything is sent.
-    /// Opens a stream when the table has none, and finalizes one that is due for rotation first.
-    private func place(_ rows: ArraySlice<OutboxRow>, table: String) throws(TransportFailure) -> (String, [AppendRequest]) {
+    /// Opens a stream when the table has none, and finalizes one that is due for rotation first. New requests carry the
+    /// rows' `parsed` values, when given.
+    private func place(
+        _ rows: ArraySlice<OutboxRow>, parsed: [JSONValue]?, table: String
+    ) throws(TransportFailure) -> (String, [AppendRequest]) {
         let current = try storage { () throws(SpoolError) in try outbox.writeStream(table: table) }
         if rows.first?.streamOffset != nil {
             guard let current else {
@@ -126,10 +121,12 @@ final class StorageWriteTransport: DeliveryTransport {
                 description: "no answer: not sent: the rows were given offsets by another uploader, or the stream was replaced"
             )
         }
+        let values = parsed?.count == rows.count ? parsed : nil
         var offset = first
         return (stream, split.map { request in
             defer { offset += Int64(request.count) }
-            return AppendRequest(offset: offset, rows: request.map(\.payload))
+            let positions = (request.startIndex - rows.startIndex)..<(request.endIndex - rows.startIndex)
+            return AppendRequest(offset: offset, rows: request.map(\.payload), parsedRows: values.map { Array($0[positions]) })
         })
     }
 
