@@ -20,7 +20,8 @@ do {
         let emulator = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let grpc = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_GRPC_URL"].flatMap { $0.isEmpty ? nil : $0 }
         try DrainBenchmark.run(
-            rows: value("--rows", default: 200_000), backlog: value("--backlog", default: 1_000_000), emulator: emulator, emulatorGRPC: grpc
+            rows: value("--rows", default: 200_000), backlog: value("--backlog", default: 1_000_000), rounds: value("--rounds", default: 3),
+            emulator: emulator, emulatorGRPC: grpc
         )
     case "backlog":
         try BacklogBenchmark.run(
@@ -33,7 +34,7 @@ do {
         guard let db = text("--db"), let endpoint = text("--endpoint") else { throw BenchError("idle-uploader needs --db and --endpoint") }
         try BacklogBenchmark.runIdleUploader(path: db, endpoint: endpoint)
     default:
-        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | drain [--rows N] [--backlog N] | backlog [--rows N] [--small-rows N] [--idle-seconds S] [--appends N] | encode [--rows N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | drain [--rows N] [--backlog N] [--rounds N] | backlog [--rows N] [--small-rows N] [--idle-seconds S] [--appends N] | encode [--rows N]\n".utf8))
         exit(64)
     }
 } catch {

@@ -67,7 +67,7 @@ struct OutboxTests {
         let directory = try TestDirectory()
         let (outbox, batch) = try sixHundredOfSevenHundredClaimed(directory)
         defer { outbox.close() }
-        #expect(600 > Outbox.rowsPerTransaction * 4, "the batch spans several transactions")
+        #expect(600 > Outbox.rowsPerStep * 4, "the batch spans several steps")
         try outbox.apply(BatchResolution(delivered: batch.map(\.id), tableOutcome: .succeeded), table: "t", now: 1)
         #expect(try outbox.claim(table: "t", now: 0, maxRows: 1000, maxBytes: 1 << 30).map(\.insertId) == (600..<700).map { "\($0)" })
         let totals = try outbox.pendingTotals()

@@ -191,7 +191,7 @@ struct StorageWriteTests {
     func crashPartWayThroughAPipelinedBatch() throws {
         do {
             // Three requests sent; BigQuery wrote the first two; the process applied the first request and one row of
-            // the second (the answers' verdicts go 16 rows per transaction), then died.
+            // the second (a crash between two of the transactions that apply the answers' verdicts), then died.
             let spool = try openSpool()
             try append(spool, 0..<9)
             let now = Int64(Date().timeIntervalSince1970 * 1000)

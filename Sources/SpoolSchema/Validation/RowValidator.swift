@@ -63,16 +63,22 @@ public struct RowValidator: Sendable {
     // MARK: Conversion pass
 
     private func convert(_ object: JSONObject, record: CompiledRecord, prefix: String) -> RowError? {
-        for member in object.members {
-            guard let field = record.field(named: member.key) else {
-                if ignoreUnknownValues { continue }
-                return .invalid(location: RowValidator.join(prefix, member.key), message: BigQueryMessages.noSuchField(member.key))
+        var previous = -1
+        // Through a buffer: members are read in place, not copied (and retained) one by one.
+        return object.members.withUnsafeBufferPointer { members -> RowError? in
+            for index in members.indices {
+                guard let position = record.position(of: members[index].key, after: previous) else {
+                    if ignoreUnknownValues { continue }
+                    let key = members[index].key
+                    return .invalid(location: RowValidator.join(prefix, key), message: BigQueryMessages.noSuchField(key))
+                }
+                previous = position
+                if let error = convert(members[index].value, field: record.fields[position], location: RowValidator.join(prefix, members[index].key)) {
+                    return error
+                }
             }
-            if let error = convert(member.value, field: field, location: RowValidator.join(prefix, member.key)) {
-                return error
-            }
+            return nil
         }
-        return nil
     }
 
     private func convert(_ value: JSONValue, field: CompiledField, location: @autoclosure () -> String) -> RowError? {

@@ -197,6 +197,7 @@ enum SQL {
     static func setPageSize(_ bytes: Int) -> String { "PRAGMA page_size=\(bytes)" }
     static func synchronous(_ mode: SQLiteConnection.Synchronous) -> String { "PRAGMA synchronous=\(mode.rawValue)" }
     static func journalSizeLimit(_ bytes: Int64) -> String { "PRAGMA journal_size_limit=\(bytes)" }
+    static let secureDeleteFast = "PRAGMA secure_delete=FAST"
     static func maxPageCount(_ pages: Int64) -> String { "PRAGMA max_page_count=\(pages)" }
 
     // MARK: PRAGMAs: a file's state

@@ -8,11 +8,18 @@ import Synchronization
 /// SQLite's lock. Always taken inside a connection's own lock, never around one, so the two cannot deadlock.
 package final class WriteGate: Sendable {
     private let mutex = Mutex<Void>(())
+    private let waiting = Atomic<Int>(0)
 
     package init() {}
 
+    /// Whether a writer of this process is waiting for the gate now: a long transaction (applying a batch's
+    /// verdicts) commits early to let it in.
+    package var hasWaiters: Bool { waiting.load(ordering: .relaxed) > 0 }
+
     package func withLock<R>(_ body: () throws(SpoolError) -> R) throws(SpoolError) -> R {
+        waiting.add(1, ordering: .relaxed)
         let result: Result<R, SpoolError> = mutex.withLock { _ in
+            waiting.subtract(1, ordering: .relaxed)
             do throws(SpoolError) {
                 return .success(try body())
             } catch {
