@@ -79,6 +79,21 @@ enum AppendBenchmark {
         ])
     }
 
+    /// `spool-bench full`: only `.full` beside the raw FULL loop (the `full_*` keys of `append`), to try changes to
+    /// group commit quickly.
+    static func runFull(count: Int) throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let full = try fullDurability(directory: directory, count: count)
+        printJSON([
+            "bench": "full",
+            "raw_full_p50_us": full.raw.percentile(50), "full_p50_us": full.oneThread.latencies.percentile(50),
+            "full_p99_us": full.oneThread.latencies.percentile(99), "full_1t_appends_per_s": full.oneThread.rate,
+            "full_2t_appends_per_s": full.twoThreads.rate, "full_8t_appends_per_s": full.eightThreads.rate,
+            "full_8t_p99_us": full.eightThreads.latencies.percentile(99),
+        ])
+    }
+
     /// `.full` (an fsync per commit) beside the raw C loop with synchronous=FULL, from one, two and eight threads.
     /// An fsync's cost swings with whatever else the shared disk is doing, so the four alternate in rounds, each file
     /// kept open throughout: every figure samples the same moments.

@@ -16,6 +16,8 @@ do {
     switch arguments.first {
     case "append":
         try AppendBenchmark.run(count: value("--count", default: 100_000), drainRate: value("--rate", default: 5000))
+    case "full":
+        try AppendBenchmark.runFull(count: value("--count", default: 8_000))
     case "drain":
         let emulator = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let grpc = ProcessInfo.processInfo.environment["SPOOL_EMULATOR_GRPC_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -34,7 +36,7 @@ do {
         guard let db = text("--db"), let endpoint = text("--endpoint") else { throw BenchError("idle-uploader needs --db and --endpoint") }
         try BacklogBenchmark.runIdleUploader(path: db, endpoint: endpoint)
     default:
-        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | drain [--rows N] [--backlog N] [--rounds N] | backlog [--rows N] [--small-rows N] [--idle-seconds S] [--appends N] | encode [--rows N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: spool-bench append [--count N] [--rate EVENTS_PER_S] | full [--count N] | drain [--rows N] [--backlog N] [--rounds N] | backlog [--rows N] [--small-rows N] [--idle-seconds S] [--appends N] | encode [--rows N]\n".utf8))
         exit(64)
     }
 } catch {

@@ -58,7 +58,7 @@ struct ConfigurationSchemaTests {
         for setting in ConfigurationSchema.settings {
             #expect(table.contains("| `\(setting.key)` |"))
         }
-        #expect(table.contains("| `uploader.batchRows` |  |  | whole number, 1 to 50,000 | 500 |"))
+        #expect(table.contains("| `uploader.batchRows` |  |  | whole number, 1 to 50,000, or null | null (500 for insertAll, 2,000 for storageWrite) |"))
         #expect(table.contains("| `uploader.pollIntervalSeconds` |  |  | seconds, 0.001 to 86,400 | 0.5 |"))
         #expect(table.contains("| `spool.path` | `SPOOL_DB` | `--db` | path | null (none) |"))
         // The Swift-only settings are named beside the table.

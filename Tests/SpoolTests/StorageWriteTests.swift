@@ -63,6 +63,7 @@ struct StorageWriteTests {
         let rowBytes = searchEvent("e0").utf8.count
         var settings = StorageWriteSettings()
         settings.requestBytes = rowBytes * 3 + 2
+        settings.requestsPerBatch = 4
         service.inject(.loseAnswer)
         let outcome = try uploader(spool, settings: settings) { $0.batchBytes = 5_000_000; $0.now = Self.aMinuteLater }
             .drain(timeout: .seconds(20))
@@ -87,7 +88,9 @@ struct StorageWriteTests {
         for index in 5..<30 {
             _ = try spool.append(json: #"{"event_id":"e\#(index)","query":"\#(large)","timestamp":"2026-11-26T10:00:00Z"}"#, to: table)
         }
-        #expect(try uploader(spool).drain(timeout: .seconds(20)).remainingRows == 0)
+        var fourRequests = StorageWriteSettings()
+        fourRequests.requestsPerBatch = 4
+        #expect(try uploader(spool, settings: fourRequests).drain(timeout: .seconds(20)).remainingRows == 0)
         let calls = service.calls.dropFirst()
         #expect(calls.map { $0.requests.reduce(0) { $0 + $1.rows.count } } == [25], "one batch of 2.5 MB")
         #expect(calls.allSatisfy { $0.requests.allSatisfy { $0.parsedRows == nil } })
@@ -106,7 +109,7 @@ struct StorageWriteTests {
         #expect(outcome.remainingRows == 0)
         #expect(outcome.report.delivered == 25)
         expectExactlyOnce(Array(0..<25))
-        #expect(service.calls.map { $0.requests.map(\.offset) } == [[0, 10, 20]], "one batch of requests of batchRows rows: no bisection")
+        #expect(service.calls.map { $0.requests.map(\.offset) } == [[0, 10], [20]], "batches of two requests of batchRows rows: no bisection")
         #expect(service.createdStreams == 1)
         let streams = recorded.value
         #expect(streams.map(\.table) == [table])

@@ -56,8 +56,9 @@ public enum ConfigurationSchema {
         .bool("destination.ignoreUnknownValues", .destination, \.ignoreUnknownValues, "ignoreUnknownValues",
               "fields a schema lacks are dropped instead of refusing the row: sent to insertAll, and applied by the uploader's local checks and `dead-letters requeue`"),
 
-        .integer("uploader.batchRows", .uploader, \.batchRows, "batchRows", in: UploaderConfiguration.Limits.batchRows,
-                 "rows per insertAll request (BigQuery's limit: 50,000)"),
+        .optionalInteger("uploader.batchRows", .uploader, \.batchRows, "batchRows", in: UploaderConfiguration.Limits.batchRows,
+                         absent: "null (500 for insertAll, 2,000 for storageWrite)",
+                         "rows per request: per insertAll request, and per AppendRows request of the Storage Write API (BigQuery's limit: 50,000)"),
         .integer("uploader.batchBytes", .uploader, \.batchBytes, "batchBytes", in: UploaderConfiguration.Limits.batchBytes,
                  "payload bytes per insertAll request (BigQuery's limit: 10 MB)"),
         .seconds("uploader.connectTimeoutSeconds", .uploader, \.connectTimeout, "connectTimeout", in: UploaderConfiguration.Limits.timeoutSeconds,

@@ -108,10 +108,10 @@ extension ConfigurationSetting {
     /// A whole number within `range`, or null for none.
     static func optionalInteger<Root, Number: FixedWidthInteger & Sendable>(
         _ key: String, _ target: SettingTarget<Root>, _ path: WritableKeyPath<Root, Number?> & Sendable, _ property: String,
-        in range: ClosedRange<Number>, env: String? = nil, option: String? = nil, _ meaning: String
+        in range: ClosedRange<Number>, env: String? = nil, option: String? = nil, absent: String = "null (none)", _ meaning: String
     ) -> ConfigurationSetting {
         make(key, target, path, property, env: env, option: option, type: Self.range(range) + ", or null", meaning: meaning,
-             render: { $0.map { NumberWords.grouped($0) } ?? "null (none)" }, text: number(_:)) { reader, member throws(SpoolError) in
+             render: { $0.map { NumberWords.grouped($0) } ?? absent }, text: number(_:)) { reader, member throws(SpoolError) in
             try reader.integer(member, in: range).map { Optional($0) }
         }
     }

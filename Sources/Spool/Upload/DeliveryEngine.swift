@@ -82,7 +82,7 @@ final class DeliveryEngine {
                 let offsetsFirst = transport.keepsRowOffsets
                 let requestBytes = min(configuration.batchBytes, transport.maxRequestBytes ?? .max)
                 let rows = try outbox.claim(
-                    table: table, now: now, maxRows: configuration.batchRows * transport.requestsPerBatch,
+                    table: table, now: now, maxRows: configuration.batchRows(for: destination.api) * transport.requestsPerBatch,
                     maxBytes: requestBytes * transport.requestsPerBatch, offsetsFirst: offsetsFirst
                 )
                 guard !rows.isEmpty else {

@@ -240,7 +240,7 @@ public final class SpoolUploader: Service, Sendable {
         if let writeStreamService {
             transport = StorageWriteTransport(
                 service: writeStreamService, outbox: spool.outbox, destination: destination, settings: storageWriteSettings,
-                requestRows: configuration.batchRows, requestBytes: configuration.batchBytes, localSchemas: spool.configuration.schemas, fetchRemoteSchema: fetchRemoteSchema, now: configuration.now, logger: logger
+                requestRows: configuration.batchRows(for: destination.api), requestBytes: configuration.batchBytes, localSchemas: spool.configuration.schemas, fetchRemoteSchema: fetchRemoteSchema, now: configuration.now, logger: logger
             )
         } else {
             transport = InsertAllTransport(client: client, destination: destination, ignoreUnknownValues: schemas.ignoreUnknownValues)

@@ -14,8 +14,9 @@ package struct StorageWriteSettings: Sendable {
     package var requestBytes: Int = 8_000_000
     /// AppendRows requests per batch (each of up to `batchRows` rows), written one after another on the stream's
     /// connection before the first answer is awaited: the round trips and BigQuery's work on one request overlap the
-    /// sending of the next.
-    package var requestsPerBatch: Int = 4
+    /// sending of the next. Two requests of the default 2,000 rows keep a batch of seed events within the 2 MB of
+    /// JSON whose parsed values are kept for encoding (`DeliveryEngine.parsedRowsBudget`).
+    package var requestsPerBatch: Int = 2
 
     package init() {}
 }
