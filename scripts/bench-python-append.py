@@ -2,7 +2,7 @@
 
 Run by `scripts/bench append` with the project's venv (scripts/python-env) and SPOOL_LIBRARY set to the release
 library. Prints each figure on stderr and, last, one JSON object on stdout, which scripts/bench merges into
-spool-bench's JSON line. Usage: python scripts/bench-python-append.py [--count N] [--persist-queue-count N]
+spool-bench's JSON line. Usage: python scripts/bench-python-append.py [--count N] [--persist-queue-count N] [--rounds N]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def percentiles(durations_ns: list) -> dict:
 
 
 def timed(events: list, call) -> tuple:
+    """Each call's duration (ns) and the seconds the whole loop took."""
     durations = []
     clock = time.perf_counter_ns
     started = clock()
@@ -50,41 +51,57 @@ def timed(events: list, call) -> tuple:
         before = clock()
         call(event)
         durations.append(clock() - before)
-    elapsed = (clock() - started) / 1e9
-    return percentiles(durations), len(events) / elapsed
+    return durations, (clock() - started) / 1e9
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--persist-queue-count", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=10)
     arguments = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="spool-python-bench-")
     try:
         events = seed_search_events(arguments.count)
-        with spool.Spool(os.path.join(folder, "spool.db")) as target:
-            timed(events[:2000], lambda event: target.append("user_search_events", event))  # warm-up
-            spool_figures, spool_rate = timed(events, lambda event: target.append("user_search_events", event))
-
-        def persist_queue(name: str, synchronous: str) -> dict:
-            queue = persistqueue.SQLiteAckQueue(os.path.join(folder, name), auto_commit=True)
+        target = spool.Spool(os.path.join(folder, "spool.db"))
+        # As a team would pick it (its own defaults: WAL, and SQLite's synchronous, FULL on Debian), then with
+        # synchronous=NORMAL, the durability Spool's default has.
+        queues = {}
+        for name, synchronous in (("default", ""), ("normal", "NORMAL")):
+            queue = persistqueue.SQLiteAckQueue(os.path.join(folder, f"queue-{name}"), auto_commit=True)
             if synchronous:
                 queue._putter.execute(f"PRAGMA synchronous={synchronous}")
             mode = queue._putter.execute("PRAGMA synchronous").fetchone()[0]
             journal = queue._putter.execute("PRAGMA journal_mode").fetchone()[0]
-            timed(events[:200], queue.put)
-            figures, rate = timed(events[:arguments.persist_queue_count], queue.put)
-            print(f"persist-queue SQLiteAckQueue ({journal}, synchronous={mode}), {arguments.persist_queue_count} puts: "
-                  f"p50 {figures['p50']:.1f} µs, p99 {figures['p99']:.1f} µs, p99.9 {figures['p999']:.1f} µs, "
-                  f"{rate:,.0f}/s", file=sys.stderr)
-            return figures
-
-        # As a team would pick it (its own defaults: WAL, and SQLite's synchronous, FULL on Debian), then with
-        # synchronous=NORMAL, the durability Spool's default has.
-        queue_default = persist_queue("queue-default", "")
-        queue_normal = persist_queue("queue-normal", "NORMAL")
+            queues[name] = (queue, f"wal={journal}, synchronous={mode}")
+        with target:
+            timed(events[:2000], lambda event: target.append("user_search_events", event))  # warm-up
+            for queue, _ in queues.values():
+                timed(events[:200], queue.put)
+            # The three alternate in rounds, so that each samples the same moments of the shared disk (an fsync's
+            # cost, and an append's tail beside one, swing with whatever else the machine is doing).
+            samples = {"spool": ([], 0.0), "default": ([], 0.0), "normal": ([], 0.0)}
+            spool_share = arguments.count // arguments.rounds
+            queue_share = arguments.persist_queue_count // arguments.rounds
+            for round_index in range(arguments.rounds):
+                batch = events[round_index * spool_share:(round_index + 1) * spool_share]
+                durations, seconds = timed(batch, lambda event: target.append("user_search_events", event))
+                samples["spool"] = (samples["spool"][0] + durations, samples["spool"][1] + seconds)
+                for name, (queue, _) in queues.items():
+                    durations, seconds = timed(batch[:queue_share], queue.put)
+                    samples[name] = (samples[name][0] + durations, samples[name][1] + seconds)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+    spool_figures = percentiles(samples["spool"][0])
+    spool_rate = len(samples["spool"][0]) / samples["spool"][1]
+    queue_default = percentiles(samples["default"][0])
+    queue_normal = percentiles(samples["normal"][0])
+    for name, figures in (("default", queue_default), ("normal", queue_normal)):
+        rate = len(samples[name][0]) / samples[name][1]
+        print(f"persist-queue SQLiteAckQueue ({queues[name][1]}), {len(samples[name][0])} puts: "
+              f"p50 {figures['p50']:.1f} µs, p99 {figures['p99']:.1f} µs, p99.9 {figures['p999']:.1f} µs, "
+              f"{rate:,.0f}/s", file=sys.stderr)
 
     print(f"spool module (CDLL, normal durability), {arguments.count} appends: p50 {spool_figures['p50']:.1f} µs, "
           f"p99 {spool_figures['p99']:.1f} µs, p99.9 {spool_figures['p999']:.1f} µs, max {spool_figures['max']:.0f} µs, "

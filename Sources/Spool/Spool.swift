@@ -41,7 +41,7 @@ public final class Spool: Sendable {
         options.maxPendingBytes = configuration.maxPendingBytes
         options.capPolicy = configuration.capPolicy
         options.maxDatabaseBytes = configuration.maxDatabaseBytes
-        options.checkpointBytes = configuration.checkpointBytes
+        options.checkpointBytes = configuration.effectiveCheckpointBytes
         options.walMaxBytes = configuration.walMaxBytes
         options.logger = configuration.logger
         options.access = configuration.readOnly ? .readOnly : .readWrite
