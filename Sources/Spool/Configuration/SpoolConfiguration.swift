@@ -91,9 +91,9 @@ extension Spool.Configuration {
     /// `checkpointBytes` as set, else the default for these rows' durability.
     ///
     /// Each checkpoint fsyncs the WAL and the database file, and appends beside those fsyncs are slowed (measured: a
-    /// one-thread append's p99.9 275–420 µs with a checkpoint per 4 MiB, 75–85 µs with checkpoints that never
+    /// one-thread append's p99.9 250–590 µs with a checkpoint per 4 MiB, 75–85 µs with checkpoints that never
     /// fsync). So with only `.normal` rows the checkpointer runs once per half of `walMaxBytes`, when the WAL is due
-    /// to start over anyway: one episode per 32 MiB instead of eight (p99.9 108–150 µs). With `.full` rows it runs
+    /// to start over anyway: one episode per 32 MiB instead of eight (p99.9 108–260 µs). With `.full` rows it runs
     /// every 4 MiB: their fsyncs are fastest while the WAL, starting over early, is overwritten in place.
     var effectiveCheckpointBytes: Int64 {
         if let checkpointBytes { return checkpointBytes }
