@@ -76,8 +76,7 @@ public struct ProtoRowEncodingError: Error, Sendable, Equatable, CustomStringCon
 /// case-insensitively).
 private final class MessagePlan: Sendable {
     let fields: [FieldPlan]
-    private let exact: [String: Int]
-    private let folded: [String: Int]
+    private let columns: ColumnLookup
 
     /// Compiles `fields` and declares them in `message`; nested messages go to `nested` (the root's list).
     init(
@@ -85,8 +84,6 @@ private final class MessagePlan: Sendable {
         into message: inout Google_Protobuf_DescriptorProto, nested: inout [Google_Protobuf_DescriptorProto]
     ) throws(ProtoRowEncodingError) {
         var plans: [FieldPlan] = []
-        var exact: [String: Int] = [:]
-        var folded: [String: Int] = [:]
         for (position, field) in fields.enumerated() {
             let number = Int32(position + 1)
             let path = parentPath.isEmpty ? field.name : parentPath + "." + field.name
@@ -135,16 +132,13 @@ private final class MessagePlan: Sendable {
                 declaration.type = MessagePlan.protoType(kind)
             }
             message.field.append(declaration)
-            exact[field.name] = position
-            folded[field.name.lowercased()] = position
             plans.append(
                 FieldPlan(
                     number: number, name: field.name, path: path, kind: kind, repeated: field.mode == .repeated, record: record,
                     rangeElement: rangeElement))
         }
         self.fields = plans
-        self.exact = exact
-        self.folded = folded
+        columns = ColumnLookup(names: fields.map(\.name))
     }
 
     /// The protobuf type each BigQuery type is sent as (see `ProtoRowEncoder`).
@@ -169,23 +163,13 @@ private final class MessagePlan: Sendable {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
     }
 
-    /// The column `key` names. The one after `previous` (the previous key's) is tried first: events are mostly
-    /// written in their schema's column order, and comparing one name costs less than hashing it.
-    @inline(__always)
-    func position(of key: String, after previous: Int) -> Int? {
-        let next = previous + 1
-        if next < fields.count, fields[next].name == key { return next }
-        if let position = exact[key] { return position }
-        return folded[key.lowercased()]
-    }
-
     /// Writes the object's values in field-number order (as protobuf libraries serialize), skipping nulls and
     /// keys that name no column.
     func write(_ object: JSONObject, to writer: inout ProtobufWriter) throws(ProtoRowEncodingError) {
         var values = [JSONValue?](repeating: nil, count: fields.count)
         var previous = -1
         for member in object.members {
-            if let position = position(of: member.key, after: previous) {
+            if let position = columns.position(of: member.key, after: previous) {
                 values[position] = member.value
                 previous = position
             }

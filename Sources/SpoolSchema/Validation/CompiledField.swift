@@ -46,8 +46,7 @@ final class CompiledRecord: Sendable {
     let requiredFields: [CompiledField]
     /// The dotted path of the first field nested deeper than BigQuery allows (inside this record), if any.
     let tooDeepField: String?
-    private let exact: [String: Int]
-    private let folded: [String: Int]
+    private let columns: ColumnLookup
 
     init(_ fields: [FieldSchema], message: String, depth: Int, pathNames: [String]) {
         let compiled = fields.enumerated().map { position, field in
@@ -61,25 +60,13 @@ final class CompiledRecord: Sendable {
         } else {
             tooDeepField = compiled.lazy.compactMap { $0.record?.tooDeepField }.first
         }
-        var exact: [String: Int] = [:]
-        var folded: [String: Int] = [:]
-        for (position, field) in compiled.enumerated() {
-            exact[field.name] = position
-            folded[field.name.lowercased()] = position
-        }
-        self.exact = exact
-        self.folded = folded
+        columns = ColumnLookup(names: compiled.map(\.name))
     }
 
-    /// The position of the field a JSON key names; BigQuery matches column names case-insensitively. The field
-    /// after `previous` (the previous key's) is tried first: events are mostly written in their schema's column
-    /// order, and comparing one name costs less than hashing it.
+    /// The position of the field a JSON key names (see `ColumnLookup`).
     @inline(__always)
     func position(of key: String, after previous: Int) -> Int? {
-        let next = previous + 1
-        if next < fields.count, fields[next].name == key { return next }
-        if let position = exact[key] { return position }
-        return folded[key.lowercased()]
+        columns.position(of: key, after: previous)
     }
 }
 
