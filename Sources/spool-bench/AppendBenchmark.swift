@@ -30,6 +30,14 @@ enum AppendBenchmark {
         }
         let elapsed = Double(monotonicNanoseconds() - started) / 1e9
         report("Spool.append", alone)
+        // The checkpointer's writer-blocking steps during (b): every append of the process waits them out.
+        let holds = spool.outbox.checkpointWriterHolds
+        let holdMeanMicros = holds.count == 0 ? 0 : Double(holds.total.inNanoseconds) / 1000 / Double(holds.count)
+        let holdMaxMicros = Double(holds.longest.inNanoseconds) / 1000
+        FileHandle.standardError.write(Data(String(
+            format: "%-44@ %d, mean %.0f µs, longest %.0f µs\n", "checkpoints holding writers back" as NSString,
+            holds.count, holdMeanMicros, holdMaxMicros
+        ).utf8))
         spool.close()
 
         // (c) Spool.append at a steady rate while another thread claims and acknowledges 500-row batches.
@@ -66,7 +74,8 @@ enum AppendBenchmark {
             "draining_p99_us": draining.latencies.percentile(99), "draining_p999_us": draining.latencies.percentile(99.9),
             "draining_max_us": draining.latencies.max, "drained_rows": draining.drained,
             "outage_p99_us": outage.latencies.percentile(99), "outage_p999_us": outage.latencies.percentile(99.9),
-            "outage_max_us": outage.latencies.max,
+            "outage_max_us": outage.latencies.max, "outage_inline_checkpoints": outage.inlineCheckpoints,
+            "checkpoint_holds": holds.count, "checkpoint_hold_mean_us": holdMeanMicros, "checkpoint_hold_max_us": holdMaxMicros,
             "appends_per_s": Double(count) / elapsed,
             "p50_ratio": alone.percentile(50) / raw.percentile(50), "p99_ratio": alone.percentile(99) / raw.percentile(99),
             "validate_us_per_row": validation.validateMicros, "strict_append_p50_us": validation.strictP50,
@@ -148,7 +157,7 @@ enum AppendBenchmark {
     /// reports the appends' latencies and the applies'.
     private static func appendBesideDrainer(
         _ name: String, path: String, count: Int, rate: Int, resolve: @escaping @Sendable ([OutboxRow], Int64) -> BatchResolution
-    ) throws -> (latencies: Latencies, drained: Int) {
+    ) throws -> (latencies: Latencies, drained: Int, inlineCheckpoints: Int) {
         let spool = try Spool(path: path)
         defer { spool.close() }
         let done = Atomic<Bool>(false)
@@ -192,7 +201,10 @@ enum AppendBenchmark {
         while drained.load(ordering: .relaxed) < count { usleep(10_000) }
         report(name, latencies)
         report("  each 500-row apply", acknowledgements.value)
-        return (latencies, drained.load(ordering: .relaxed))
+        // Commits that found the WAL at its hard limit and checkpointed it themselves (each stalls its append).
+        let inline = spool.outbox.checkpointCounts.inline
+        FileHandle.standardError.write(Data("  commits that had to checkpoint the WAL themselves: \(inline)\n".utf8))
+        return (latencies, drained.load(ordering: .relaxed), inline)
     }
 
     private static func validationCost(directory: URL, count: Int) throws -> (validateMicros: Double, strictP50: Double) {

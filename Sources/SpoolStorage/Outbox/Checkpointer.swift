@@ -9,7 +9,7 @@ import Synchronization
 /// It wakes when the `WALMonitor` sees enough new frames, and otherwise once per interval. PASSIVE checkpoints
 /// copy the bulk without blocking anyone; but against a continuous writer they never quite finish, and the WAL only
 /// starts over once a checkpoint has copied every frame. So once the WAL is large, a checkpoint ends with a short
-/// FULL one, which holds writers back only while it copies the few frames written since the PASSIVE passes.
+/// FULL one, which holds writers back only while it copies and syncs the few frames written since the PASSIVE passes.
 final class Checkpointer: Sendable {
     private let connection: SQLiteConnection
     private let monitor: WALMonitor
@@ -19,6 +19,7 @@ final class Checkpointer: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let state = Mutex<State>(.idle)
     private let completed = Atomic<Int>(0)
+    private let writerHolds = Mutex(WriterHolds())
 
     private enum State {
         case idle, running, stopping, stopped
@@ -34,6 +35,9 @@ final class Checkpointer: Sendable {
 
     /// Checkpoints completed so far.
     var checkpointCount: Int { completed.load(ordering: .relaxed) }
+
+    /// The writer-blocking steps so far: how many, and how long they held this process's appenders.
+    var writerHoldStatistics: WriterHolds { writerHolds.withLock { $0 } }
 
     func start() {
         let shouldStart = state.withLock { state in
@@ -101,12 +105,12 @@ final class Checkpointer: Sendable {
     private func checkpoint() {
         do {
             try connection.withDatabase { (database: Database) throws(SpoolError) in
+                let files = Files(database)
+                // Each pass begins with an fsync of the WAL: most of the WAL is written back before, in small requests.
+                files.writeBackWAL()
                 var progress = try Self.run(SQLITE_CHECKPOINT_PASSIVE, database)
                 if progress.walFrames >= monitor.restartPages {
-                    // What the writers added while the first pass copied, then the last few frames with writers held.
-                    progress = try Self.run(SQLITE_CHECKPOINT_PASSIVE, database)
-                    // Behind the write gate, this process's appenders wait on a futex instead of polling SQLite's lock.
-                    progress = try writeGate.withLock { () throws(SpoolError) in try Self.run(SQLITE_CHECKPOINT_FULL, database) }
+                    progress = try copyTheRestWithWritersHeld(database, files)
                 }
                 if progress.copiedFrames >= 0 {
                     monitor.didCheckpoint(upTo: progress.copiedFrames)
@@ -118,19 +122,116 @@ final class Checkpointer: Sendable {
         }
     }
 
-    /// One checkpoint: the WAL's size and how far it has been copied, in frames (-1 when unknown).
-    private static func run(_ mode: Int32, _ database: Database) throws(SpoolError) -> (walFrames: Int32, copiedFrames: Int32) {
+    /// Beside a running writer no PASSIVE pass ever copies the last frames (each reports the WAL as it began as
+    /// copied): a FULL step, with writers held, does, so that the next commit can start the WAL over.
+    private func copyTheRestWithWritersHeld(_ database: Database, _ files: Files) throws(SpoolError) -> Progress {
+        var retries = 0
+        while true {
+            // A pass that ends behind a writer leaves the database file unsynced, and the FULL step would then write
+            // back every page the passes copied (~4.5 ms with a 32 MiB WAL). Syncing before each catch-up pass does
+            // that while writers run, and each pass copies what the writers added during the one before, so the FULL
+            // step is left with a few frames (~0.6–0.9 ms).
+            var progress = Progress(walFrames: -1, copiedFrames: -1, busy: false)
+            for _ in 0..<Self.catchUpPasses {
+                try files.syncDatabaseFile()
+                files.writeBackWAL()
+                progress = try Self.run(SQLITE_CHECKPOINT_PASSIVE, database)
+                // Another process's checkpointer is at it.
+                if progress.busy { return progress }
+            }
+            // A pass that stopped short of the WAL it began with was held back by a reader on an older snapshot (an
+            // uploader's claim): FULL would wait for that reader with writers held, then give up.
+            if progress.copiedFrames >= progress.walFrames {
+                try files.syncDatabaseFile()
+                files.writeBackWAL()
+                // Behind the write gate, this process's appenders wait on a futex instead of polling SQLite's lock.
+                let started = ContinuousClock.now
+                progress = try writeGate.withLock { () throws(SpoolError) in try Self.run(SQLITE_CHECKPOINT_FULL, database) }
+                writerHolds.withLock { $0.record(ContinuousClock.now - started) }
+                if !progress.busy { return progress }
+            }
+            // Left to the next run, the WAL would grow to its hard limit, where every commit checkpoints itself:
+            // appends stalled 4–28 ms in the outage benchmark, whose drainer's claims read for tens of milliseconds.
+            retries += 1
+            guard retries <= Self.fullStepRetries, isRunning else { return progress }
+            usleep(Self.fullStepRetryPauseMicroseconds)
+        }
+    }
+
+    /// PASSIVE passes before the FULL step, each after a sync of the database file.
+    private static let catchUpPasses = 2
+    /// How often the catch-up passes and FULL step are tried again when a reader kept them from finishing, and the
+    /// pause before each try: up to about a quarter of a second in all.
+    private static let fullStepRetries = 100
+    private static let fullStepRetryPauseMicroseconds: UInt32 = 2_000
+
+    /// The checkpointed connection's files, and the writeback that keeps its fsyncs from reaching the disk in bursts.
+    private struct Files {
+        let database: Database
+        let databasePath: sqlite3_filename?
+        let walPath: UnsafePointer<CChar>?
+
+        /// Bytes per writeback request, as PostgreSQL's checkpoint_flush_after default. One thread's appends slower
+        /// than 150 µs, out of 100,000 beside 32 MiB checkpoints: 238–411 without, 51–77 with 256 KiB requests,
+        /// 36–122 with 64 KiB ones (README "Checkpoints").
+        static let writebackChunkBytes: Int64 = 256 << 10
+
+        init(_ database: Database) {
+            self.database = database
+            databasePath = sqlite3_db_filename(database.handle, "main")
+            walPath = databasePath.flatMap { sqlite3_filename_wal($0) }
+        }
+
+        /// Writes back the WAL's dirty pages in small requests (see `spool_write_back_in_chunks`). Best effort: a file
+        /// that is not a plain file (another VFS) is simply left to the fsync.
+        func writeBackWAL() {
+            if let walPath { _ = spool_write_back_in_chunks(walPath, Self.writebackChunkBytes) }
+        }
+
+        /// Writes the database file back in small requests, then fsyncs it through the VFS, as a checkpoint that
+        /// copies the whole WAL does itself.
+        func syncDatabaseFile() throws(SpoolError) {
+            if let databasePath { _ = spool_write_back_in_chunks(databasePath, Self.writebackChunkBytes) }
+            let rc = spool_sqlite3_sync_file(database.handle, SQLITE_FCNTL_FILE_POINTER)
+            guard rc == SQLITE_OK else {
+                let error = SQLiteResult.error(rc, database: nil, sql: nil)
+                throw SpoolError(error.code, "the checkpoint could not fsync the database file: \(error.message)", sqliteCode: error.sqliteCode)
+            }
+        }
+    }
+
+    /// What a checkpoint pass reports: the WAL's size as the pass began and how far it has been copied, in frames
+    /// (-1 when unknown), and whether it stopped short: another process's checkpoint was running, or a FULL step did
+    /// not get the writers' lock or a reader's snapshot within its short busy budget.
+    private struct Progress {
+        var walFrames: Int32
+        var copiedFrames: Int32
+        var busy: Bool
+    }
+
+    /// One checkpoint pass.
+    private static func run(_ mode: Int32, _ database: Database) throws(SpoolError) -> Progress {
         var walFrames: Int32 = -1
         var copiedFrames: Int32 = -1
         let rc = sqlite3_wal_checkpoint_v2(database.handle, nil, mode, &walFrames, &copiedFrames)
-        // BUSY: another checkpoint is running (another process's checkpointer), or a FULL checkpoint could not get
-        // the writers' lock within the busy timeout. Either way there is nothing to do now.
-        if rc != SQLITE_OK && rc & 0xff != SQLITE_BUSY {
+        let busy = rc & 0xff == SQLITE_BUSY
+        if rc != SQLITE_OK && !busy {
             let sql = mode == SQLITE_CHECKPOINT_FULL ? SQL.checkpointFull : SQL.checkpointPassive
             throw SQLiteResult.error(rc, database: database.handle, sql: sql)
         }
-        return (walFrames, copiedFrames)
+        return Progress(walFrames: walFrames, copiedFrames: copiedFrames, busy: busy)
     }
 }
 
+/// How long the checkpointer's FULL steps held writers back.
+package struct WriterHolds: Sendable {
+    package private(set) var count = 0
+    package private(set) var total: Duration = .zero
+    package private(set) var longest: Duration = .zero
 
+    mutating func record(_ held: Duration) {
+        count += 1
+        total += held
+        longest = max(longest, held)
+    }
+}

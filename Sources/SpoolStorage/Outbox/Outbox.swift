@@ -156,6 +156,11 @@ package final class Outbox: Sendable {
         (checkpointer?.checkpointCount ?? 0, walMonitor?.inlineCheckpointCount ?? 0)
     }
 
+    /// How long the checkpointer held this process's writers back so that the WAL could start over.
+    package var checkpointWriterHolds: WriterHolds {
+        checkpointer?.writerHoldStatistics ?? WriterHolds()
+    }
+
     // MARK: Shared by the files of this type
 
     /// The refusal of a write on a spool opened read-only.

@@ -25,11 +25,11 @@ final class WALSync: Sendable {
     /// failed (those commits are in the WAL, but perhaps not on disk).
     func sync() throws(SpoolError) {
         try connection.withDatabase { (database: Database) throws(SpoolError) in
-            var rc = spool_sqlite3_sync_wal(database.handle)
+            var rc = spool_sqlite3_sync_file(database.handle, SQLITE_FCNTL_JOURNAL_POINTER)
             if rc == SQLITE_CANTOPEN {
                 // The connection has not opened the WAL yet: a read opens it.
                 _ = try database.integer(SQL.schemaVersion)
-                rc = spool_sqlite3_sync_wal(database.handle)
+                rc = spool_sqlite3_sync_file(database.handle, SQLITE_FCNTL_JOURNAL_POINTER)
             }
             guard rc == SQLITE_OK else {
                 let error = SQLiteResult.error(rc, database: nil, sql: nil)
