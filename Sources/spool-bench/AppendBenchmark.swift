@@ -110,11 +110,12 @@ enum AppendBenchmark {
         raw: Latencies, oneThread: (rate: Double, latencies: Latencies), twoThreads: (rate: Double, latencies: Latencies),
         eightThreads: (rate: Double, latencies: Latencies)
     ) {
-        let rawPath = directory.appendingPathComponent("raw-full.db").path
-        try Spool(path: rawPath).close()
-        let rawLoop = try RawInsertLoop(path: rawPath, schemaFrom: rawPath, synchronous: "FULL")
         var configuration = Spool.Configuration()
         configuration.durability = .full
+        // Created by a .full spool, the raw loop's file has the same schema and pages as the spools it is beside.
+        let rawPath = directory.appendingPathComponent("raw-full.db").path
+        try Spool(path: rawPath, configuration: configuration).close()
+        let rawLoop = try RawInsertLoop(path: rawPath, schemaFrom: rawPath, synchronous: "FULL")
         let spools = try [1, 2, 8].map { threads in
             (threads, try Spool(path: directory.appendingPathComponent("full-\(threads)t.db").path, configuration: configuration))
         }

@@ -2,7 +2,8 @@ import CSQLite
 import Foundation
 
 /// The physical limit: the same INSERT into the same schema through the bare C API, no Swift layers, with the same
-/// pragmas (1 KiB pages, WAL, synchronous=NORMAL, or FULL for `.full`) and SQLite's own automatic checkpoints.
+/// pragmas (WAL, synchronous=NORMAL, or FULL for `.full`; the pages of the file Spool created, 1 KiB for a bare file)
+/// and SQLite's own automatic checkpoints.
 func rawInsertLoop(path: String, count: Int, schemaFrom spoolPath: String?, synchronous: String = "NORMAL") throws -> Latencies {
     let loop = try RawInsertLoop(path: path, schemaFrom: spoolPath, synchronous: synchronous)
     return try loop.run(count: count)
@@ -25,7 +26,7 @@ final class RawInsertLoop {
                 throw BenchError(message)
             }
         }
-        try exec("PRAGMA page_size=1024")  // Spool's page size (a no-op on the file Spool created)
+        try exec("PRAGMA page_size=1024")  // A .normal spool's page size (a no-op on the file Spool created)
         try exec("PRAGMA journal_mode=WAL")
         try exec("PRAGMA synchronous=\(synchronous)")
         let insert: String

@@ -41,6 +41,9 @@ extension Reliability {
             let killedAt = ContinuousClock.now
             uploaders[holderIndex].kill(signal: SIGKILL)
             uploaders[holderIndex].waitForExit()
+            // The proxy stamps a request once it has read all of it: one the holder sent just before the signal may
+            // be stamped after `killedAt`, but never after the holder is known dead.
+            let deadAt = ContinuousClock.now
             let tookOver = waitUntil(.seconds(20)) { proxies[other].exchanges.contains { $0.startedAt > killedAt } }
             #expect(tookOver, "the other uploader took over after the lease expired")
 
@@ -61,7 +64,7 @@ extension Reliability {
             let sent = proxies.map { $0.exchanges.filter { $0.path.hasSuffix("/insertAll") } }
             let overlaps = sent[0].filter { first in sent[1].contains { $0.startedAt < first.endedAt && first.startedAt < $0.endedAt } }
             #expect(overlaps.isEmpty, "\(overlaps.count) requests overlapped between the two uploaders")
-            #expect(sent[holderIndex].allSatisfy { $0.startedAt < killedAt })
+            #expect(sent[holderIndex].allSatisfy { $0.startedAt < deadAt }, "the holder sent nothing once dead")
             #expect(sent[other].allSatisfy { $0.startedAt > killedAt }, "the standby never sent while the holder lived")
             let takeover = (sent[other].map(\.startedAt).min() ?? killedAt) - killedAt
             print("multi-process: holder sent \(sent[holderIndex].count) requests, standby \(sent[other].count) after the kill; takeover after \(takeover)")

@@ -3,6 +3,9 @@ import Synchronization
 import Testing
 @testable import SpoolStorage
 
+/// Group commit's two lanes: appends that need no fsync, and `.full` ones, which share an fsync too.
+private let bothLanes: [SQLiteConnection.Synchronous] = [.normal, .full]
+
 @Suite("Outbox")
 struct OutboxTests {
     @Test("appended rows are claimed in id order, then delivered, dead-lettered and rescheduled in one apply")
@@ -168,10 +171,10 @@ struct OutboxTests {
         }
     }
 
-    @Test("concurrent appends share transactions (group commit), each still acknowledged only when committed")
-    func concurrentAppendsShareCommits() throws {
+    @Test("concurrent appends share transactions (group commit), each still acknowledged only when committed", arguments: bothLanes)
+    func concurrentAppendsShareCommits(synchronous: SQLiteConnection.Synchronous) throws {
         let directory = try TestDirectory()
-        let outbox = try openOutbox(directory.path("spool.db"))
+        let outbox = try openOutbox(directory.path("spool.db")) { $0.synchronous = synchronous }
         defer { outbox.close() }
         let outcomes = appendConcurrently(outbox, threads: 8, rowsEach: 250)
         #expect(outcomes.failures.isEmpty)
@@ -179,14 +182,19 @@ struct OutboxTests {
         // Eight threads appending flat out: some arrive while another commits and ride along in its transaction.
         #expect(outbox.appendCommitCount < 2000, "\(outbox.appendCommitCount) commits for 2000 rows")
         #expect(outbox.appendCommitCount >= 2000 / Outbox.appendsPerTransaction)
+        // Under .full each shared transaction is also one fsync.
+        #expect(outbox.appendSyncCount == (synchronous == .full ? outbox.appendCommitCount : 0))
         let stored = try outbox.claim(table: "t", now: 1, maxRows: 10_000, maxBytes: 1 << 30).map(\.insertId)
         #expect(Set(stored) == Set(outcomes.acknowledged))
     }
 
-    @Test("in a shared transaction each row gets its own verdict: the cap refuses exactly the rows past it")
-    func groupCommitKeepsPerRowCapVerdicts() throws {
+    @Test("in a shared transaction each row gets its own verdict: the cap refuses exactly the rows past it", arguments: bothLanes)
+    func groupCommitKeepsPerRowCapVerdicts(synchronous: SQLiteConnection.Synchronous) throws {
         let directory = try TestDirectory()
-        let outbox = try openOutbox(directory.path("spool.db")) { $0.maxPendingRows = 700 }
+        let outbox = try openOutbox(directory.path("spool.db")) {
+            $0.maxPendingRows = 700
+            $0.synchronous = synchronous
+        }
         defer { outbox.close() }
         let outcomes = appendConcurrently(outbox, threads: 8, rowsEach: 125)
         #expect(outcomes.failures == [.spoolFull: 300])
@@ -197,12 +205,13 @@ struct OutboxTests {
         #expect(try outbox.pendingTotals().rows == 700)
     }
 
-    @Test("under the dropOldest cap, rows sharing a transaction each evict and insert as one step: all acknowledged, the cap held, the totals exact")
-    func groupCommitEvictsUnderTheCap() throws {
+    @Test("under the dropOldest cap, rows sharing a transaction each evict and insert as one step: all acknowledged, the cap held, the totals exact", arguments: bothLanes)
+    func groupCommitEvictsUnderTheCap(synchronous: SQLiteConnection.Synchronous) throws {
         let directory = try TestDirectory()
         let outbox = try openOutbox(directory.path("spool.db")) {
             $0.maxPendingRows = 100
             $0.capPolicy = .dropOldest
+            $0.synchronous = synchronous
         }
         defer { outbox.close() }
         let outcomes = appendConcurrently(outbox, threads: 8, rowsEach: 125)
@@ -216,10 +225,13 @@ struct OutboxTests {
         #expect(stored.count == 100 && Set(stored).isSubset(of: Set(outcomes.acknowledged)))
     }
 
-    @Test("when a shared transaction fails (disk full), every row gets its own outcome and only acknowledged rows are stored")
-    func groupCommitFallsBackRowByRowOnFailure() throws {
+    @Test("when a shared transaction fails (disk full), every row gets its own outcome and only acknowledged rows are stored", arguments: bothLanes)
+    func groupCommitFallsBackRowByRowOnFailure(synchronous: SQLiteConnection.Synchronous) throws {
         let directory = try TestDirectory()
-        let outbox = try openOutbox(directory.path("spool.db")) { $0.maxDatabaseBytes = 256 * 1024 }
+        let outbox = try openOutbox(directory.path("spool.db")) {
+            $0.maxDatabaseBytes = 256 * 1024
+            $0.synchronous = synchronous
+        }
         defer { outbox.close() }
         let outcomes = appendConcurrently(outbox, threads: 8, rowsEach: 400)
         #expect(Set(outcomes.failures.keys) == [.diskFull])
@@ -228,6 +240,20 @@ struct OutboxTests {
         #expect(stored.count == outcomes.acknowledged.count)
         #expect(Set(stored) == Set(outcomes.acknowledged))
         #expect(try outbox.check(full: true) == ["ok"])
+    }
+
+    @Test("a new .full spool gets 4 KiB pages (its commits carry groups of rows), a .normal one 1 KiB; a file keeps its own")
+    func pageSizeFollowsDurabilityAtCreation() throws {
+        let directory = try TestDirectory()
+        func pageSize(_ name: String, _ synchronous: SQLiteConnection.Synchronous) throws -> String? {
+            let path = directory.path(name)
+            try openOutbox(path) { $0.synchronous = synchronous }.close()
+            return try rawSQLite(path, "PRAGMA page_size").first?.first
+        }
+        #expect(try pageSize("full.db", .full) == "4096")
+        #expect(try pageSize("normal.db", .normal) == "1024")
+        #expect(try pageSize("normal.db", .full) == "1024", "reopened as .full, the file keeps its pages")
+        #expect(try pageSize("full.db", .normal) == "4096")
     }
 
     @Test("appends keep flowing while another thread claims and acknowledges")

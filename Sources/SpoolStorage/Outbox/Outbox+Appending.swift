@@ -30,9 +30,6 @@ extension Outbox {
     /// Rows committed per transaction at most: bounds how long one commit holds the write lock.
     static let appendsPerTransaction = 64
 
-    /// Commits rows in one transaction, one outcome per row. A row the cap refuses fails alone; a failure of the
-    /// transaction itself (disk full, I/O error) sends every row through on its own, so each gets its own outcome.
-    ///
     /// Rows of `.full` tables commit in transactions of their own, which `GroupCommit` fsyncs (`WALSync`) before
     /// anyone in them returns. That fsync covers every earlier commit too, so a `.normal` row committed before a
     /// `.full` one is never lost while the `.full` one survives.
@@ -40,25 +37,39 @@ extension Outbox {
         walSync != nil && (options.synchronous == .full || options.fullSyncTables.contains(row.table))
     }
 
-    private func commit(_ rows: [PendingAppend], on appender: SQLiteConnection) -> [Result<EvictedRows, SpoolError>] {
+    /// Commits the rows `arrivals` hands out in one transaction, inserting each as it comes, one outcome per row. A row
+    /// the cap refuses fails alone; a failure of the transaction itself (disk full, I/O error) sends every row through
+    /// on its own, so each gets its own outcome.
+    private func commit(_ arrivals: GroupCommit<PendingAppend>.Arrivals, on appender: SQLiteConnection) -> [Result<EvictedRows, SpoolError>] {
+        var rows = arrivals.next() ?? []
         do throws(SpoolError) {
             return try appender.withDatabase { (database: Database) throws(SpoolError) -> [Result<EvictedRows, SpoolError>] in
                 try writeGate.withLock { () throws(SpoolError) -> [Result<EvictedRows, SpoolError>] in
-                    if rows.count > 1, let outcomes = try? database.immediateTransaction({ (database: Database) throws(SpoolError) in
-                        try rows.map { (row: PendingAppend) throws(SpoolError) in try append(row, in: database) }
-                    }) {
-                        return outcomes
+                    if rows.count == 1, !arrivals.mayGrow {
+                        // A lone row needs no transaction of its own.
+                        return [Result { () throws(SpoolError) in try append(rows[0], in: database) }.flatMap { $0 }]
                     }
-                    return rows.map { (row: PendingAppend) -> Result<EvictedRows, SpoolError> in
-                        do throws(SpoolError) {
-                            return try append(row, in: database)
-                        } catch {
-                            return .failure(error)
+                    do throws(SpoolError) {
+                        return try database.immediateTransaction { (database: Database) throws(SpoolError) in
+                            var outcomes = try rows.map { (row: PendingAppend) throws(SpoolError) in try append(row, in: database) }
+                            while let more = arrivals.next() {
+                                rows += more
+                                for row in more { outcomes.append(try append(row, in: database)) }
+                            }
+                            return outcomes
+                        }
+                    } catch {
+                        // The transaction rolled back: each row goes through on its own, to get its own outcome.
+                        while let more = arrivals.next() { rows += more }
+                        guard rows.count > 1 else { return [.failure(error)] }
+                        return rows.map { (row: PendingAppend) -> Result<EvictedRows, SpoolError> in
+                            Result { () throws(SpoolError) in try append(row, in: database) }.flatMap { $0 }
                         }
                     }
                 }
             }
         } catch {
+            while let more = arrivals.next() { rows += more }
             return rows.map { _ -> Result<EvictedRows, SpoolError> in .failure(error) }
         }
     }

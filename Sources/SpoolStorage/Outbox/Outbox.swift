@@ -63,6 +63,13 @@ package final class Outbox: Sendable {
         connectionOptions.maxSchemaVersion = Migrator.latestVersion
         connectionOptions.vfs = options.vfs
         connectionOptions.journalSizeLimit = options.walMaxBytes
+        // A new .full spool gets 4 KiB pages: its appends commit in groups (`GroupCommit`, ~8 rows from 8 threads),
+        // and such a commit writes 6 WAL frames with 4 KiB pages where 1 KiB pages take 11, two write calls each.
+        // Measured in alternating runs: 8 threads 28,700–30,700 appends/s against 24,800–26,100, one thread 4–8 %
+        // faster. (A .normal spool's one-row commits keep the small pages: see `SQLiteConnection.Options.pageSize`.)
+        if options.synchronous == .full {
+            connectionOptions.pageSize = 4096
+        }
         if let bytes = options.maxDatabaseBytes {
             guard bytes >= 64 * 1024 else {
                 throw SpoolError(.invalidConfiguration, "maxDatabaseBytes must be at least 64 KiB (got \(bytes))")

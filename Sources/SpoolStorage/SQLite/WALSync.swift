@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// The appender commits with `synchronous=NORMAL` (its frames reach the WAL file, not yet the disk); `GroupCommit`'s
 /// durable lane then calls `sync`. The fsync goes through a connection of its own, used for nothing else, so that it
-/// never waits for a commit (the next group commits while this fsync runs).
+/// never waits for a commit (appends that need no fsync commit while it runs).
 final class WALSync: Sendable {
     private let connection: SQLiteConnection
     private let syncs = Atomic<Int>(0)
