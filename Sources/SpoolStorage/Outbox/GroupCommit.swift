@@ -96,7 +96,7 @@ final class GroupCommit<Row: Sendable>: Sendable {
         let taken = arrivals.finish()
         transactions.add(1, ordering: .relaxed)
         if outcomes.count < taken {
-            outcomes += Array(repeating: .failure(SpoolError(.storage, "an append was not committed")), count: taken - outcomes.count)
+            outcomes += Array(repeating: .failure(notCommitted), count: taken - outcomes.count)
         }
         if let walSync {
             lane.state.withLock { $0.expected = taken }
@@ -161,6 +161,13 @@ extension GroupCommit {
             return nil
         }
 
+        /// Every row `next` has still to hand out, waiting for them as it does.
+        func rest() -> [Row] {
+            var rows: [Row] = []
+            while let more = next() { rows += more }
+            return rows
+        }
+
         /// Closes the batch if `next` has not; returns how many rows it holds.
         fileprivate func finish() -> Int {
             if !closed { _ = take(closingAt: 0) }
@@ -206,7 +213,7 @@ private final class BatchSignals: @unchecked Sendable {
 
     func outcome(at index: Int) -> Result<EvictedRows, SpoolError> {
         committed.wait()
-        return index < outcomes.count ? outcomes[index] : .failure(SpoolError(.storage, "an append was not committed"))
+        return index < outcomes.count ? outcomes[index] : .failure(notCommitted)
     }
 
     func passLead() {
@@ -217,6 +224,9 @@ private final class BatchSignals: @unchecked Sendable {
         turn.wait()
     }
 }
+
+/// The outcome of a row its batch's `Commit` left without one (a bug, not a storage error).
+private let notCommitted = SpoolError(.storage, "an append was not committed")
 
 /// A row on its way into the outbox.
 struct PendingAppend: Sendable {

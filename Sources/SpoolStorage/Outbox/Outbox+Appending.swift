@@ -60,7 +60,7 @@ extension Outbox {
                         }
                     } catch {
                         // The transaction rolled back: each row goes through on its own, to get its own outcome.
-                        while let more = arrivals.next() { rows += more }
+                        rows += arrivals.rest()
                         guard rows.count > 1 else { return [.failure(error)] }
                         return rows.map { (row: PendingAppend) -> Result<EvictedRows, SpoolError> in
                             Result { () throws(SpoolError) in try append(row, in: database) }.flatMap { $0 }
@@ -69,7 +69,7 @@ extension Outbox {
                 }
             }
         } catch {
-            while let more = arrivals.next() { rows += more }
+            rows += arrivals.rest()
             return rows.map { _ -> Result<EvictedRows, SpoolError> in .failure(error) }
         }
     }
