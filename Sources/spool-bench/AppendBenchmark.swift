@@ -81,11 +81,7 @@ enum AppendBenchmark {
             "validate_us_per_row": validation.validateMicros, "strict_append_p50_us": validation.strictP50,
             "typed_append_p50_us": typed.typedP50, "jsonencoder_us_per_event": typed.jsonEncoderMicros,
             "one_thread_appends_per_s": oneThread, "four_threads_appends_per_s": fourThreads,
-            "raw_full_p50_us": full.raw.percentile(50), "full_p50_us": full.oneThread.latencies.percentile(50),
-            "full_p99_us": full.oneThread.latencies.percentile(99), "full_1t_appends_per_s": full.oneThread.rate,
-            "full_2t_appends_per_s": full.twoThreads.rate, "full_8t_appends_per_s": full.eightThreads.rate,
-            "full_8t_p99_us": full.eightThreads.latencies.percentile(99),
-        ])
+        ], full.jsonFields)
     }
 
     /// `spool-bench full`: only `.full` beside the raw FULL loop (the `full_*` keys of `append`), to try changes to
@@ -94,22 +90,13 @@ enum AppendBenchmark {
         let directory = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let full = try fullDurability(directory: directory, count: count)
-        printJSON([
-            "bench": "full",
-            "raw_full_p50_us": full.raw.percentile(50), "full_p50_us": full.oneThread.latencies.percentile(50),
-            "full_p99_us": full.oneThread.latencies.percentile(99), "full_1t_appends_per_s": full.oneThread.rate,
-            "full_2t_appends_per_s": full.twoThreads.rate, "full_8t_appends_per_s": full.eightThreads.rate,
-            "full_8t_p99_us": full.eightThreads.latencies.percentile(99),
-        ])
+        printJSON(["bench": "full"], full.jsonFields)
     }
 
     /// `.full` (an fsync per commit) beside the raw C loop with synchronous=FULL, from one, two and eight threads.
     /// An fsync's cost swings with whatever else the shared disk is doing, so the four alternate in rounds, each file
     /// kept open throughout: every figure samples the same moments.
-    private static func fullDurability(directory: URL, count: Int) throws -> (
-        raw: Latencies, oneThread: (rate: Double, latencies: Latencies), twoThreads: (rate: Double, latencies: Latencies),
-        eightThreads: (rate: Double, latencies: Latencies)
-    ) {
+    private static func fullDurability(directory: URL, count: Int) throws -> FullDurabilityFigures {
         var configuration = Spool.Configuration()
         configuration.durability = .full
         // Created by a .full spool, the raw loop's file has the same schema and pages as the spools it is beside.
@@ -122,9 +109,11 @@ enum AppendBenchmark {
         defer { for (_, spool) in spools { spool.close() } }
         let rounds = 8
         var raw = Latencies(capacity: count)
+        var rawEightRowsSeconds = 0.0
         var runs = spools.map { _ in (seconds: 0.0, latencies: Latencies(capacity: count)) }
         for round in 0..<rounds {
             raw.merge(try rawLoop.run(count: count / rounds))
+            rawEightRowsSeconds += try rawLoop.run(count: 2 * count / rounds, rowsPerTransaction: 8)
             for (slot, (threads, spool)) in spools.enumerated() {
                 // Eight threads get twice the rows, so that each of them appends a fair share.
                 let share = (threads == 8 ? 2 * count : count) / rounds
@@ -134,6 +123,8 @@ enum AppendBenchmark {
             }
         }
         report("raw C loop, synchronous=FULL", raw)
+        let rawEightRowsRate = Double(rounds * (2 * count / rounds)) / rawEightRowsSeconds
+        FileHandle.standardError.write(Data(String(format: "raw C loop, synchronous=FULL, 8 rows per commit %9.0f rows/s\n", rawEightRowsRate).utf8))
         var figures: [(rate: Double, latencies: Latencies)] = []
         for ((threads, spool), run) in zip(spools, runs) {
             let rate = Double(run.latencies.samples.count) / run.seconds
@@ -144,7 +135,9 @@ enum AppendBenchmark {
             ).utf8))
             figures.append((rate, run.latencies))
         }
-        return (raw, figures[0], figures[1], figures[2])
+        return FullDurabilityFigures(
+            raw: raw, rawEightRowsRate: rawEightRowsRate, oneThread: figures[0], twoThreads: figures[1], eightThreads: figures[2]
+        )
     }
 
     static func report(_ name: String, _ latencies: Latencies) {
@@ -241,5 +234,26 @@ enum AppendBenchmark {
             throw BenchError("cannot read \(path): run from the repository root")
         }
         return try TableSchema(jsonData: data, file: path)
+    }
+}
+
+/// `.full` figures of one run: the raw FULL loop, one row and 8 rows per commit, and Spool from 1, 2 and 8 threads.
+struct FullDurabilityFigures {
+    let raw: Latencies
+    /// One thread committing 8 rows per transaction: 8 threads' group commit if waking threads cost nothing.
+    let rawEightRowsRate: Double
+    let oneThread: (rate: Double, latencies: Latencies)
+    let twoThreads: (rate: Double, latencies: Latencies)
+    let eightThreads: (rate: Double, latencies: Latencies)
+
+    /// The `full_*` keys of `scripts/bench append` and `spool-bench full`.
+    var jsonFields: [(key: String, value: Any)] {
+        [
+            ("raw_full_p50_us", raw.percentile(50)), ("full_p50_us", oneThread.latencies.percentile(50)),
+            ("full_p99_us", oneThread.latencies.percentile(99)), ("full_1t_appends_per_s", oneThread.rate),
+            ("full_2t_appends_per_s", twoThreads.rate), ("full_8t_appends_per_s", eightThreads.rate),
+            ("full_8t_p99_us", eightThreads.latencies.percentile(99)),
+            ("raw_full_8rows_per_s", rawEightRowsRate), ("full_8t_pct_of_raw_8rows", 100 * eightThreads.rate / rawEightRowsRate),
+        ]
     }
 }

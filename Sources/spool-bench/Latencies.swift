@@ -63,8 +63,8 @@ func scratchDirectory() throws -> URL {
     return url
 }
 
-func printJSON(_ fields: KeyValuePairs<String, Any>) {
-    let body = fields.map { key, value -> String in
+func printJSON(_ fields: KeyValuePairs<String, Any>, _ more: [(key: String, value: Any)] = []) {
+    let body = (Array(fields) + more).map { key, value -> String in
         switch value {
         case let text as String: return "\"\(key)\":\"\(text)\""
         case let number as Double: return "\"\(key)\":\(round1(number))"
