@@ -93,9 +93,9 @@ enum AppendBenchmark {
         printJSON(["bench": "full"], full.jsonFields)
     }
 
-    /// `.full` (an fsync per commit) beside the raw C loop with synchronous=FULL, from one, two and eight threads.
-    /// An fsync's cost swings with whatever else the shared disk is doing, so the four alternate in rounds, each file
-    /// kept open throughout: every figure samples the same moments.
+    /// `.full` (an fsync per commit) from one, two and eight threads, beside the raw C loop with synchronous=FULL
+    /// committing one row and 8 rows per transaction. An fsync's cost swings with whatever else the shared disk is
+    /// doing, so the five alternate in rounds, each file kept open throughout: every figure samples the same moments.
     private static func fullDurability(directory: URL, count: Int) throws -> FullDurabilityFigures {
         var configuration = Spool.Configuration()
         configuration.durability = .full
